@@ -1,0 +1,177 @@
+"""Composition root: builds the services from Settings, the aiohttp app, and its workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from intake.core.gateway import Gateway
+from intake.core.purge import run_purge_worker
+from intake.core.types import RiskAssessor
+from intake.core.wording import Wording, current_wording
+from intake.logs import log_event
+from intake.metrics import Metrics
+from intake.settings import Settings
+from storage.concerns import ConcernStore
+from storage.database import Database
+from storage.engine import safe_url
+from storage.migrate import is_current
+from storage.records import Records
+from storage.rota import RotaStore
+from storage.staff import StaffStore
+
+log = logging.getLogger("intake.app")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    records: Records
+    concerns: ConcernStore
+    staff: StaffStore
+    rota: RotaStore
+    wording: Wording
+    metrics: Metrics
+    gateway: Gateway
+
+
+SERVICES = web.AppKey("services", Services)
+
+
+def load_risk_detector() -> RiskAssessor:
+    """The rule-based child-risk detector, loaded once per process."""
+    from nlp.risk import get_detector
+
+    return get_detector()
+
+
+async def open_database(settings: Settings) -> Database:
+    settings.prepare_data_dir()
+    return await Database.open(settings.database_url, settings.keyring())
+
+
+def build_services(
+    settings: Settings, db: Database, risk: RiskAssessor, metrics: Metrics | None = None
+) -> Services:
+    metrics = metrics or Metrics()
+    records = Records(db)
+    concerns = ConcernStore(db, records)
+    wording = current_wording()
+    gateway = Gateway(
+        records,
+        concerns,
+        risk,
+        wording,
+        pending_ttl=settings.pending_ttl,
+        escalate_after=settings.escalate_after,
+        metrics=metrics,
+    )
+    return Services(
+        settings, db, records, concerns, StaffStore(db), RotaStore(db), wording, metrics, gateway
+    )
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    """Liveness: the process is up and its event loop answers."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: the database answers and its schema is current."""
+    services = request.app[SERVICES]
+    checks = {"database": await services.db.ping()}
+    if checks["database"]:
+        try:
+            checks["schema"] = await is_current(services.db.engine)
+        except Exception:  # noqa: BLE001 - readiness is a yes or no
+            checks["schema"] = False
+    ready = all(checks.values())
+    return web.json_response(
+        {"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503
+    )
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    text = request.app[SERVICES].metrics.render()
+    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+
+
+@web.middleware
+async def request_log(request: web.Request, handler):  # noqa: ANN001
+    """Log the route pattern, never the path, query or body (they can carry personal data)."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "<unmatched>"
+        log_event(
+            log, "http_request", method=request.method, route=route, http_status=status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+
+def make_app(services: Services) -> web.Application:
+    app = web.Application(middlewares=[request_log], client_max_size=1024 * 1024)
+    app[SERVICES] = services
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_view)
+    app.cleanup_ctx.append(_workers)
+    return app
+
+
+async def _workers(app: web.Application) -> AsyncIterator[None]:
+    services = app[SERVICES]
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(
+            run_purge_worker(
+                services.records, services.settings.purge_interval, stop, services.metrics
+            ),
+            name="purge-worker",
+        )
+    ]
+    yield
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def serve(settings: Settings, risk: RiskAssessor | None = None) -> None:
+    """Run until SIGTERM or SIGINT, then stop accepting, finish workers and close the database."""
+    db = await open_database(settings)
+    try:
+        services = build_services(settings, db, risk or load_risk_detector())
+        runner = web.AppRunner(make_app(services), access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.http_host, settings.http_port)
+        await site.start()
+        log_event(
+            log, "serving", host=settings.http_host, port=settings.http_port,
+            database=safe_url(settings.database_url).split(":", 1)[0],
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log_event(log, "stopping")
+        await runner.cleanup()
+    finally:
+        await db.close()
+    log_event(log, "stopped")

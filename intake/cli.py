@@ -1,0 +1,192 @@
+"""The `intake` command: serve, migrate, staff, on-call rota, risk scoring, subject access,
+concerns. Errors are one clear line on stderr and a non-zero exit; nothing is half-done."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+
+from intake.settings import Settings, SettingsError
+from storage.crypto import SecretKeyError
+from storage.database import Database
+from storage.engine import DatabaseUnavailable
+from storage.values import Contact, InvalidContact
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class CommandError(Exception):
+    """A user-facing failure: the message is printed as it is."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="intake", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("serve", help="serve HTTP, SMTP and the background workers")
+    sub.add_parser("migrate", help="create or upgrade the database schema")
+
+    staff = sub.add_parser("staff", help="staff accounts").add_subparsers(dest="action", required=True)
+    add = staff.add_parser("add", help="add a staff account")
+    add.add_argument("email")
+    add.add_argument("--role", required=True, help="adviser|safeguarding_lead|admin|maintainer")
+    add.add_argument("--name", required=True)
+    add.add_argument("--password-stdin", action="store_true", help="read a password from stdin")
+
+    oncall = sub.add_parser("oncall", help="the safeguarding on-call rota").add_subparsers(
+        dest="action", required=True
+    )
+    oset = oncall.add_parser("set", help="set who is on call")
+    oset.add_argument("slot", choices=["primary", "deputy"])
+    oset.add_argument("--name", required=True)
+    oset.add_argument("--phone", required=True, help="E.164, e.g. +447700900123")
+    oset.add_argument("--email", required=True)
+    oncall.add_parser("show", help="show who is on call")
+
+    risk = sub.add_parser("risk", help="the child-risk detector").add_subparsers(
+        dest="action", required=True
+    )
+    score = risk.add_parser("score", help="score JSONL lines {id, text} from FILE or stdin")
+    score.add_argument("file", nargs="?")
+
+    sar = sub.add_parser("sar", help="subject access: everything held about a person, as JSON")
+    who = sar.add_mutually_exclusive_group(required=True)
+    who.add_argument("--phone")
+    who.add_argument("--email")
+
+    concerns = sub.add_parser("concerns", help="safeguarding concerns").add_subparsers(
+        dest="action", required=True
+    )
+    clist = concerns.add_parser("list", help="list concerns and their alert status")
+    clist.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "risk":
+            from nlp.score import run
+
+            return run(args.file, sys.stdin.buffer, sys.stdout, sys.stderr)
+        settings = Settings.from_env()
+        if args.command == "serve":
+            return _serve(settings)
+        return asyncio.run(_with_database(settings, _COMMANDS[args.command], args))
+    except (CommandError, SettingsError, DatabaseUnavailable, SecretKeyError) as exc:
+        print(f"intake: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return EXIT_ERROR
+
+
+def _serve(settings: Settings) -> int:
+    from intake.app import serve
+    from intake.logs import configure_logging
+
+    settings.prepare_data_dir()
+    configure_logging(settings.data_dir, settings.log_level)
+    asyncio.run(serve(settings))
+    return EXIT_OK
+
+
+async def _with_database(
+    settings: Settings, command: Callable[[Database, argparse.Namespace], Awaitable[int]],
+    args: argparse.Namespace,
+) -> int:
+    from intake.app import open_database
+
+    db = await open_database(settings)
+    try:
+        return await command(db, args)
+    finally:
+        await db.close()
+
+
+async def _migrate(db: Database, _args: argparse.Namespace) -> int:
+    print("database schema is up to date")
+    return EXIT_OK
+
+
+async def _staff(db: Database, args: argparse.Namespace) -> int:
+    from storage.staff import StaffError, StaffStore
+
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise CommandError("no password was given on stdin")
+    try:
+        member = await StaffStore(db).add(args.email, args.name, args.role, password)
+    except StaffError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"added {member.role} {member.email} ({member.id})")
+    return EXIT_OK
+
+
+async def _oncall(db: Database, args: argparse.Namespace) -> int:
+    from storage.rota import RotaError, RotaStore
+
+    rota = RotaStore(db)
+    if args.action == "set":
+        try:
+            entry = await rota.set(args.slot, args.name, args.phone, args.email)
+        except RotaError as exc:
+            raise CommandError(str(exc)) from None
+        print(f"{entry.slot}: {entry.name} {entry.phone} {entry.email}")
+        return EXIT_OK
+    for slot, entry in (await rota.show()).items():
+        print(f"{slot}: {entry.name} {entry.phone} {entry.email}" if entry else f"{slot}: (nobody)")
+    return EXIT_OK
+
+
+async def _sar(db: Database, args: argparse.Namespace) -> int:
+    from storage.records import Records
+
+    try:
+        contact = Contact.phone(args.phone) if args.phone else Contact.email(args.email)
+    except InvalidContact as exc:
+        raise CommandError(str(exc)) from None
+    result = await Records(db).subject_access(contact)
+    json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
+async def _concerns(db: Database, args: argparse.Namespace) -> int:
+    from storage.concerns import ConcernStore
+    from storage.records import Records
+
+    concerns = await ConcernStore(db, Records(db)).list()
+    if args.json:
+        rows = [
+            {
+                "id": c.id, "raised_at": c.raised_at.isoformat(), "channel": c.channel,
+                "severity": c.severity, "categories": list(c.categories), "status": c.status,
+                "alert_status": c.alert_status, "alerted": c.alerted,
+            }
+            for c in concerns
+        ]
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    if not concerns:
+        print("no safeguarding concerns")
+    for c in concerns:
+        print(
+            f"{c.raised_at:%Y-%m-%d %H:%M} {c.id} {c.severity:<9} {c.channel:<5} "
+            f"{','.join(c.categories) or '-'} status={c.status} alert={c.alert_status}"
+        )
+    return EXIT_OK
+
+
+_COMMANDS = {
+    "migrate": _migrate,
+    "staff": _staff,
+    "oncall": _oncall,
+    "sar": _sar,
+    "concerns": _concerns,
+}

@@ -1,0 +1,76 @@
+"""Reading a parent's answer to the consent question from keys or natural speech.
+
+Why careful: "no problem" means yes and "I'd rather not" means no. Anything unclear is asked
+again once, then treated as no: record-keeping needs a clear yes.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+
+
+class Answer(enum.StrEnum):
+    YES = "yes"
+    NO = "no"
+    UNCLEAR = "unclear"
+    SILENCE = "silence"
+    PERSON = "person"  # pressed 0 / asked for a person
+
+
+YES_DIGIT, NO_DIGIT, PERSON_DIGIT = "1", "2", "0"
+
+_WORD = re.compile(r"[a-z']+")
+_YES_PHRASES = (
+    "no problem", "no problems", "no worries", "not a problem", "that's fine", "thats fine",
+    "that is fine", "go ahead", "of course", "i agree", "i consent", "i do", "you may",
+    "you can", "that's ok", "that's okay", "fine by me", "please do", "don't mind",
+    "do not mind", "dont mind", "why not", "i don't mind", "go on then",
+)
+_NO_PHRASES = (
+    "rather not", "prefer not", "no thanks", "no thank you", "don't", "do not", "not really",
+    "i'd rather you didn't", "rather you didn't", "no way", "nope", "i don't want",
+    "not happy", "please don't", "keep nothing", "not keep", "dont",
+)
+_YES_WORDS = {"yes", "yeah", "yep", "yup", "aye", "sure", "ok", "okay", "fine", "alright",
+              "certainly", "absolutely", "definitely", "agreed", "agree", "consent", "ya", "yah"}
+_NO_WORDS = {"no", "nah", "nope", "never", "decline", "refuse", "not"}
+_PERSON_WORDS = ("speak to a person", "speak to someone", "talk to someone", "real person",
+                 "operator", "an adviser", "a human", "talk to a person")
+
+
+def interpret(digits: str | None = None, speech: str | None = None) -> Answer:
+    """Classify one answer; keys win over speech because they are unambiguous."""
+    if digits:
+        first = digits.strip()[:1]
+        if first == YES_DIGIT:
+            return Answer.YES
+        if first == NO_DIGIT:
+            return Answer.NO
+        if first == PERSON_DIGIT:
+            return Answer.PERSON
+        return Answer.UNCLEAR
+    if speech is None or not speech.strip():
+        return Answer.SILENCE
+    text = " ".join(_WORD.findall(speech.lower().replace("\u2019", "'")))
+    if not text:
+        return Answer.UNCLEAR
+    if any(p in f" {text} " for p in (f" {w} " for w in _PERSON_WORDS)):
+        return Answer.PERSON
+    padded = f" {text} "
+    said_yes = any(f" {p} " in padded for p in _YES_PHRASES)
+    if said_yes:
+        padded_wo = padded
+        for p in _YES_PHRASES:
+            padded_wo = padded_wo.replace(f" {p} ", " ")
+    else:
+        padded_wo = padded
+    said_no = any(f" {p} " in padded_wo for p in _NO_PHRASES)
+    words = set(padded_wo.split())
+    said_yes = said_yes or bool(words & _YES_WORDS)
+    said_no = said_no or bool(words & _NO_WORDS)
+    if said_yes and not said_no:
+        return Answer.YES
+    if said_no and not said_yes:
+        return Answer.NO
+    return Answer.UNCLEAR

@@ -1,0 +1,84 @@
+"""What channel adapters hand the core (Inbound) and what the core hands back (Reply)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from intake.core.states import State
+from storage.tables import utcnow
+from storage.values import Channel, ConsentMethod, Contact
+
+
+class Turn(enum.StrEnum):
+    START = "start"  # a call connects
+    MESSAGE = "message"  # something said or written
+    ANSWER = "answer"  # an answer to the consent question (keys or words)
+    HANGUP = "hangup"  # the call ended / the parent went away
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One turn from a parent, in protocol-free terms."""
+
+    channel: Channel
+    thread_ref: str  # CallSid, email thread token: the only thing that continues a thread
+    turn: Turn
+    text: str | None = None
+    digits: str | None = None
+    contact: Contact | None = None
+    method: ConsentMethod | None = None  # how an ANSWER was given
+    received_at: datetime = field(default_factory=utcnow)
+
+
+class Action(enum.StrEnum):
+    """What the adapter should do next; the words to say are in Reply.say."""
+
+    ASK_CONSENT = "ask_consent"
+    ASK_AGAIN = "ask_again"
+    ASK_HOW_TO_HELP = "ask_how_to_help"
+    HELP_WITHOUT_RECORDS = "help_without_records"
+    ROUTE_TO_ADVISER = "route_to_adviser"
+    CONNECT_PERSON = "connect_person"
+    CONNECT_SAFEGUARDING = "connect_safeguarding"
+    NOTHING = "nothing"
+
+
+@dataclass(frozen=True)
+class Reply:
+    action: Action
+    state: State
+    say: tuple[str, ...] = ()
+    conversation_id: str | None = None
+    concern_id: str | None = None
+
+    @property
+    def consented(self) -> bool:
+        return self.state is State.CONSENTED
+
+    @property
+    def urgent(self) -> bool:
+        return self.concern_id is not None
+
+
+class RiskEvidence(Protocol):
+    start: int
+    end: int
+    text: str
+    category: str
+    rule: str
+
+
+class RiskAssessment(Protocol):
+    flagged: bool
+    severity: str | None
+    categories: tuple[str, ...]
+    evidence: tuple[RiskEvidence, ...]
+
+
+class RiskAssessor(Protocol):
+    """The risk detector as the core sees it (nlp.risk.RiskDetector satisfies this)."""
+
+    def assess(self, text: str) -> RiskAssessment: ...

@@ -1,0 +1,69 @@
+"""The words the service says, versioned, so every consent record can name what a parent heard.
+
+Why files: the wording is the administrator's, not the programmer's, and a changed sentence must
+be a new version, never an edit that makes old consent records point at words nobody saw.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from storage.values import Channel
+
+WORDING_DIR = Path(__file__).resolve().parent / "wording"
+REQUIRED = (
+    "greeting",
+    "consent_question_voice",
+    "consent_reprompt_voice",
+    "consented_voice",
+    "declined_voice",
+    "how_can_we_help",
+    "risk_handover",
+    "adviser_handover",
+    "notice_title",
+    "notice",
+    "consent_question_email",
+    "declined_email",
+)
+
+
+class WordingError(ValueError):
+    """A wording file is missing a text or does not parse."""
+
+
+@dataclass(frozen=True)
+class Wording:
+    version: str
+    texts: dict[str, str]
+
+    def __getitem__(self, key: str) -> str:
+        return self.texts[key]
+
+    def consent_text(self, channel: Channel | str) -> str:
+        """The exact words a parent is shown when asked for consent on this channel."""
+        if str(channel) == Channel.VOICE:
+            return f"{self['greeting']}\n{self['consent_question_voice']}"
+        return f"{self['notice_title']}\n\n{self['notice']}\n\n{self['consent_question_email']}"
+
+
+def load_wording(path: Path) -> Wording:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise WordingError(f"{path.name}: {exc}") from None
+    missing = [key for key in REQUIRED if not isinstance(data.get(key), str) or not data[key]]
+    if missing or not data.get("version"):
+        raise WordingError(f"{path.name}: missing {', '.join(missing) or 'version'}")
+    return Wording(str(data["version"]), {k: v for k, v in data.items() if k != "version"})
+
+
+@cache
+def current_wording(directory: Path = WORDING_DIR) -> Wording:
+    """The latest version in the wording directory (file names sort by version)."""
+    files = sorted(directory.glob("*.toml"))
+    if not files:
+        raise WordingError(f"no wording files in {directory.name}/")
+    return load_wording(files[-1])

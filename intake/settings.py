@@ -1,0 +1,95 @@
+"""One Settings object read from the environment (see DESIGN.md, "Operator interface")."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from storage.crypto import Keyring, load_or_create_secret
+
+
+class SettingsError(ValueError):
+    """The environment asks for something that cannot work; the message says what."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    public_url: str = "http://127.0.0.1:8080"
+    mail_address: str = "help@pps.example.org"
+    smtp_relay: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
+    escalate_after: timedelta = timedelta(seconds=300)
+    pending_ttl: timedelta = timedelta(seconds=604800)
+    purge_interval: float = 60.0
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    twilio_phone_number: str | None = None
+    twilio_api_url: str = "https://api.twilio.com"
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("INTAKE_DATA_DIR") or "./var").expanduser().resolve()
+        url = env.get("INTAKE_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'intake.db'}"
+        return cls(
+            data_dir=data_dir,
+            database_url=url,
+            http_host=env.get("INTAKE_HTTP_HOST") or "127.0.0.1",
+            http_port=_int(env, "INTAKE_HTTP_PORT", 8080),
+            smtp_host=env.get("INTAKE_SMTP_HOST") or "127.0.0.1",
+            smtp_port=_int(env, "INTAKE_SMTP_PORT", 2525),
+            public_url=(env.get("INTAKE_PUBLIC_URL") or "http://127.0.0.1:8080").rstrip("/"),
+            mail_address=env.get("INTAKE_MAIL_ADDRESS") or "help@pps.example.org",
+            smtp_relay=env.get("INTAKE_SMTP_RELAY") or None,
+            secret_key=env.get("INTAKE_SECRET_KEY") or None,
+            escalate_after=timedelta(seconds=_int(env, "INTAKE_ESCALATE_AFTER", 300)),
+            pending_ttl=timedelta(seconds=_int(env, "INTAKE_PENDING_TTL", 604800)),
+            purge_interval=float(_int(env, "INTAKE_PURGE_INTERVAL", 60)),
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+            twilio_phone_number=env.get("TWILIO_PHONE_NUMBER") or None,
+            twilio_api_url=(env.get("INTAKE_TWILIO_API_URL") or "https://api.twilio.com").rstrip("/"),
+            log_level=(env.get("INTAKE_LOG_LEVEL") or "INFO").upper(),
+        )
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def prepare_data_dir(self) -> None:
+        """Create the data directory (0700) and check it is writable, or say clearly why not."""
+        try:
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SettingsError(
+                f"cannot create the data directory {self.data_dir}: {exc.strerror}"
+            ) from None
+        if not os.access(self.data_dir, os.W_OK | os.X_OK):
+            raise SettingsError(f"the data directory {self.data_dir} is not writable")
+
+    def keyring(self) -> Keyring:
+        secret = self.secret_key or load_or_create_secret(self.data_dir)
+        return Keyring.from_secret(secret)
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative")
+    return value

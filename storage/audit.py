@@ -1,0 +1,34 @@
+"""The append-only audit log: who did what to which record, never what a parent said."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.tables import AuditEntry, utcnow
+
+
+def record(
+    session: AsyncSession,
+    actor: str,
+    action: str,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+    **detail: str | int | bool | None,
+) -> None:
+    """Add an entry inside the caller's transaction, so it commits or fails with the change."""
+    session.add(
+        AuditEntry(
+            at=utcnow(),
+            actor=actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            detail=detail or None,
+        )
+    )
+
+
+async def entries(session: AsyncSession, limit: int = 200) -> list[AuditEntry]:
+    result = await session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
+    return list(result)

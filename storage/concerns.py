@@ -1,0 +1,173 @@
+"""Safeguarding concerns and their alerts, behind their own interface.
+
+Why separate: a concern is the policy's one exception to confidentiality. It is kept even when a
+parent declined records, holds only the minimum needed to act (evidence excerpt, channel, time,
+contact handle), and its content is readable only by the safeguarding role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import audit
+from storage.database import Database, new_id
+from storage.records import Records
+from storage.tables import Alert, Concern, DailyTally, OnCall, utcnow
+from storage.values import ConcernInput, Contact, Role
+
+EVIDENCE = "concerns.evidence"
+CONTACT = "concerns.contact"
+DECISION = "concerns.decision"
+
+
+class NotPermitted(PermissionError):
+    """Concern content was asked for by someone without the safeguarding role."""
+
+
+@dataclass(frozen=True)
+class ConcernSummary:
+    """What anyone operating the service may see: no evidence, no contact."""
+
+    id: str
+    raised_at: datetime
+    channel: str
+    severity: str
+    categories: tuple[str, ...]
+    status: str
+    alert_status: str
+    alerted: str | None
+
+
+@dataclass(frozen=True)
+class ConcernDetail:
+    summary: ConcernSummary
+    evidence: str
+    rules: tuple[str, ...]
+    contact: Contact | None
+    conversation_id: str | None
+    decision: str | None
+
+
+class ConcernStore:
+    def __init__(self, db: Database, records: Records) -> None:
+        self._db = db
+        self._records = records
+        self._cipher = db.cipher
+
+    async def raise_concern(self, concern: ConcernInput, escalate_after: timedelta) -> str:
+        """Keep the concern and queue its first alert, in one transaction.
+
+        POLICY EXCEPTION: this runs whatever the parent said about record-keeping, because
+        information that a child is at risk must be passed on under safeguarding procedures.
+        """
+        now = utcnow()
+        contact = concern.contact
+        row = Concern(
+            id=new_id(),
+            channel=str(concern.channel),
+            severity=concern.severity,
+            categories=list(concern.categories),
+            rules=list(concern.rules),
+            evidence_enc=self._cipher.seal(concern.evidence, EVIDENCE),
+            thread_hash=self._records.thread_hash(concern.channel, concern.thread_ref),
+            contact_kind=None if contact is None else contact.kind,
+            contact_enc=None if contact is None else self._cipher.seal(contact.value, CONTACT),
+            contact_hash=None if contact is None else self._records.contact_hash(contact),
+            conversation_id=concern.conversation_id,
+            status="open",
+            raised_at=now,
+        )
+        async with self._db.sessions() as session, session.begin():
+            session.add(row)
+            await session.flush()
+            primary = await session.get(OnCall, "primary")
+            session.add(
+                Alert(
+                    id=new_id(),
+                    concern_id=row.id,
+                    tier="primary",
+                    recipient=None if primary is None else primary.name,
+                    status="queued" if primary is not None else "no_oncall",
+                    created_at=now,
+                    escalate_at=now + escalate_after,
+                )
+            )
+            audit.record(
+                session, "gateway", "concern.raise", "concern", row.id,
+                severity=concern.severity, channel=str(concern.channel),
+            )
+            await self._records._tally(session, str(concern.channel), "concern")  # noqa: SLF001
+        return row.id
+
+    async def list(self, limit: int = 500) -> list[ConcernSummary]:
+        async with self._db.sessions() as session:
+            rows = list(
+                await session.scalars(select(Concern).order_by(Concern.raised_at.desc()).limit(limit))
+            )
+            return [await self._summary(session, r) for r in rows]
+
+    async def read(self, concern_id: str, reader_role: Role, reader: str) -> ConcernDetail:
+        """The concern's content, for the safeguarding role only; every read is audited."""
+        if reader_role is not Role.SAFEGUARDING_LEAD:
+            raise NotPermitted("only the safeguarding role may read a concern")
+        async with self._db.sessions() as session, session.begin():
+            row = await session.get(Concern, concern_id)
+            if row is None:
+                raise LookupError(concern_id)
+            audit.record(session, reader, "concern.read", "concern", concern_id)
+            summary = await self._summary(session, row)
+        contact = None
+        if row.contact_enc is not None and row.contact_kind:
+            contact = Contact(row.contact_kind, self._cipher.open(row.contact_enc, CONTACT))
+        return ConcernDetail(
+            summary=summary,
+            evidence=self._cipher.open(row.evidence_enc, EVIDENCE),
+            rules=tuple(row.rules or ()),
+            contact=contact,
+            conversation_id=row.conversation_id,
+            decision=self._cipher.open_optional(row.decision_enc, DECISION),
+        )
+
+    async def acknowledge(self, concern_id: str, by: str) -> None:
+        now = utcnow()
+        async with self._db.sessions() as session, session.begin():
+            row = await session.get(Concern, concern_id)
+            if row is None:
+                raise LookupError(concern_id)
+            if row.acknowledged_at is None:
+                row.status, row.acknowledged_at, row.acknowledged_by = "acknowledged", now, by
+            alerts = await session.scalars(select(Alert).where(Alert.concern_id == concern_id))
+            for alert in alerts:
+                if alert.status in ("queued", "sent"):
+                    alert.status, alert.acknowledged_at = "acknowledged", now
+            audit.record(session, by, "concern.acknowledge", "concern", concern_id)
+
+    async def count_open(self) -> int:
+        async with self._db.sessions() as session:
+            rows = await session.scalars(select(Concern.id).where(Concern.status == "open"))
+            return len(list(rows))
+
+    async def _summary(self, session: AsyncSession, row: Concern) -> ConcernSummary:
+        alerts = list(
+            await session.scalars(
+                select(Alert).where(Alert.concern_id == row.id).order_by(Alert.created_at)
+            )
+        )
+        latest = alerts[-1] if alerts else None
+        return ConcernSummary(
+            id=row.id,
+            raised_at=row.raised_at,
+            channel=row.channel,
+            severity=row.severity,
+            categories=tuple(row.categories or ()),
+            status=row.status,
+            alert_status=latest.status if latest else "none",
+            alerted=latest.recipient if latest else None,
+        )
+
+
+__all__ = ["ConcernDetail", "ConcernStore", "ConcernSummary", "DailyTally", "NotPermitted"]

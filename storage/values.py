@@ -1,0 +1,140 @@
+"""Value types that cross the storage boundary, and contact normalisation.
+
+Why: a phone number or email address is only ever stored or looked up in one canonical form
+(E.164, lower-cased address), so subject access finds everything and nothing is stored twice.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import phonenumbers
+
+DEFAULT_REGION = "GB"
+_EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+
+
+class InvalidContact(ValueError):
+    """A phone number or address that cannot be normalised."""
+
+
+class Channel(enum.StrEnum):
+    VOICE = "voice"
+    EMAIL = "email"
+    SMS = "sms"
+    WEB = "web"
+
+
+class ConsentMethod(enum.StrEnum):
+    KEYPAD = "keypad"
+    SPEECH = "speech"
+    EMAIL_REPLY = "email_reply"
+    WEB_PAGE = "web_page"
+
+
+class Role(enum.StrEnum):
+    ADVISER = "adviser"
+    SAFEGUARDING_LEAD = "safeguarding_lead"
+    ADMIN = "admin"
+    MAINTAINER = "maintainer"
+
+
+def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
+    """Return E.164 or raise InvalidContact."""
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidContact(f"not a phone number: {exc}") from None
+    # "Possible" (right length and shape for its country) rather than "valid" (an allocated
+    # range): numbers reserved for drama and testing must still work, and a caller id that
+    # Twilio hands us is never refused for being in a new range.
+    if not phonenumbers.is_possible_number(parsed):
+        raise InvalidContact("not a valid phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(raw: str) -> str:
+    value = raw.strip()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise InvalidContact("not a valid email address")
+    local, _, domain = value.rpartition("@")
+    return f"{local}@{domain.lower()}".lower()
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How to reach a parent: one canonical handle, optionally a name they gave."""
+
+    kind: str  # "phone" | "email"
+    value: str
+    name: str | None = None
+
+    @classmethod
+    def phone(cls, raw: str, name: str | None = None) -> Contact:
+        return cls("phone", normalise_phone(raw), name)
+
+    @classmethod
+    def email(cls, raw: str, name: str | None = None) -> Contact:
+        return cls("email", normalise_email(raw), name)
+
+    @classmethod
+    def parse(cls, kind: str, raw: str) -> Contact:
+        if kind == "phone":
+            return cls.phone(raw)
+        if kind == "email":
+            return cls.email(raw)
+        raise InvalidContact(f"unknown contact kind {kind!r}")
+
+
+@dataclass(frozen=True)
+class ConsentGiven:
+    """Proof that a parent said yes: the only key that opens a conversation.
+
+    Built by the core's consent gate when the answer is yes; the Records repository will not open
+    a conversation without one.
+    """
+
+    channel: Channel
+    method: ConsentMethod
+    wording_version: str
+    wording_text: str
+    given_at: datetime
+    thread_ref: str
+
+    def __post_init__(self) -> None:
+        if not self.wording_version or not self.wording_text:
+            raise ValueError("a consent record must name the wording shown")
+        if self.given_at.tzinfo is None:
+            raise ValueError("consent time must be timezone-aware")
+
+
+@dataclass(frozen=True)
+class HeldItem:
+    """Pre-consent state of a thread: encrypted at rest, purged on no or expiry."""
+
+    id: str
+    channel: Channel
+    thread_ref: str
+    state: str
+    contact: Contact | None
+    texts: tuple[str, ...]
+    data: dict = field(default_factory=dict)
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ConcernInput:
+    """The minimum kept when a child may be at risk: the policy's one exception."""
+
+    channel: Channel
+    severity: str
+    categories: tuple[str, ...]
+    evidence: str
+    thread_ref: str
+    contact: Contact | None
+    conversation_id: str | None = None
+    rules: tuple[str, ...] = ()
