@@ -53,8 +53,9 @@ class JsonFormatter(logging.Formatter):
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             line.update(fields)
-        elif record.name.startswith(("intake", "storage", "nlp")) is False:
-            # Third-party messages may embed data; keep only their constant template.
+        else:
+            # Not from log_event: third-party or stray messages may embed data; keep only a
+            # constant template, and only if it looks like one.
             line["event"] = _clean(record.msg if isinstance(record.msg, str) else "message")
         if record.exc_info and record.exc_info[0] is not None:
             line["error"] = record.exc_info[0].__name__

@@ -249,8 +249,9 @@ class Records:
             await session.flush()
             session.add(conversation)
             await session.flush()
-            for text in texts:
-                session.add(self._message_row(conversation.id, text, "in", None, now))
+            for n, text in enumerate(texts):  # held order kept: one microsecond apart
+                at = now + timedelta(microseconds=n)
+                session.add(self._message_row(conversation.id, text, "in", None, at))
             await session.execute(delete(PendingItem).where(PendingItem.thread_hash == thread))
             await self._tally(session, channel, "consented")
             audit.record(
