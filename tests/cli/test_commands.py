@@ -1,0 +1,143 @@
+"""The `intake` command's administrative verbs, and their refusals of bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from intake.core.types import Inbound, Turn
+from intake.settings import Settings
+from storage.concerns import ConcernStore
+from storage.database import Database
+from storage.records import Records
+from storage.staff import StaffStore
+from storage.values import Channel, Contact
+from tests.cli.helpers import intake
+from tests.conftest import make_gateway
+
+
+async def open_same_database(data_dir: Path) -> Database:
+    settings = Settings.from_env({"INTAKE_DATA_DIR": str(data_dir)})
+    settings.prepare_data_dir()
+    return await Database.open(settings.database_url, settings.keyring())
+
+
+def test_migrate_is_repeatable(tmp_path: Path):
+    data = tmp_path / "var"
+    for _ in range(2):
+        done = intake("migrate", data_dir=data)
+        assert done.returncode == 0, done.stderr
+    assert (data / "intake.db").exists()
+    assert (data / "secret.key").stat().st_mode & 0o777 == 0o600
+
+
+async def test_staff_add_refuses_duplicates_and_unknown_roles_and_changes_nothing(tmp_path: Path):
+    data = tmp_path / "var"
+    ok = intake("staff", "add", "ann@council.example", "--role", "adviser", "--name", "Ann",
+                "--password-stdin", data_dir=data, stdin="a long enough password\n")
+    assert ok.returncode == 0, ok.stderr
+    assert "adviser ann@council.example" in ok.stdout
+
+    dup = intake("staff", "add", "ANN@council.example", "--role", "admin", "--name", "Ann 2",
+                 data_dir=data)
+    assert dup.returncode == 1 and "already exists" in dup.stderr
+    role = intake("staff", "add", "bob@council.example", "--role", "boss", "--name", "Bob",
+                  data_dir=data)
+    assert role.returncode == 1 and "unknown role 'boss'" in role.stderr
+    assert len(role.stderr.strip().splitlines()) == 1
+
+    db = await open_same_database(data)
+    try:
+        staff = StaffStore(db)
+        assert [s.email for s in await staff.list()] == ["ann@council.example"]
+        assert await staff.verify("ann@council.example", "a long enough password")
+    finally:
+        await db.close()
+
+
+def test_oncall_set_and_show(tmp_path: Path):
+    data = tmp_path / "var"
+    done = intake("oncall", "set", "primary", "--name", "Sam Lead", "--phone", "07911 000111",
+                  "--email", "sam@council.example", data_dir=data)
+    assert done.returncode == 0, done.stderr
+    bad = intake("oncall", "set", "deputy", "--name", "Dee", "--phone", "call me maybe",
+                 "--email", "dee@council.example", data_dir=data)
+    assert bad.returncode == 1 and "phone number refused" in bad.stderr
+    shown = intake("oncall", "show", data_dir=data)
+    assert "primary: Sam Lead +447911000111 sam@council.example" in shown.stdout
+    assert "deputy: (nobody)" in shown.stdout
+
+
+def test_sar_for_an_unknown_person_is_plainly_empty(tmp_path: Path):
+    done = intake("sar", "--phone", "07911 999888", data_dir=tmp_path / "var")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["conversations"] == [] and result["consent_records"] == []
+    assert result["pending_hold"] == []
+
+
+def test_sar_refuses_a_malformed_phone_number(tmp_path: Path):
+    done = intake("sar", "--phone", "not a number", data_dir=tmp_path / "var")
+    assert done.returncode == 1
+    assert done.stderr.startswith("intake: ") and "phone" in done.stderr
+
+
+async def test_sar_returns_a_consented_parent_and_nothing_for_a_declined_one(tmp_path: Path):
+    data = tmp_path / "var"
+    db = await open_same_database(data)
+    try:
+        gateway = make_gateway(db)
+        yes, no = Contact.phone("07911 100200"), Contact.phone("07911 300400")
+        for contact, thread, digits in ((yes, "CAyes", "1"), (no, "CAno", "2")):
+            await gateway.handle(Inbound(Channel.VOICE, thread, Turn.START, contact=contact))
+            await gateway.handle(Inbound(Channel.VOICE, thread, Turn.ANSWER, digits=digits,
+                                         contact=contact))
+            await gateway.handle(Inbound(Channel.VOICE, thread, Turn.MESSAGE,
+                                         text="about his annual review", contact=contact))
+    finally:
+        await db.close()
+
+    kept = json.loads(intake("sar", "--phone", "+447911100200", data_dir=data).stdout)
+    assert kept["consent_records"][0]["method"] == "keypad"
+    assert kept["conversations"][0]["messages"][0]["text"] == "about his annual review"
+    assert kept["conversations"][0]["contact"]["value"] == "+447911100200"
+    declined = json.loads(intake("sar", "--phone", "07911 300400", data_dir=data).stdout)
+    assert declined["conversations"] == [] and declined["consent_records"] == []
+
+
+async def test_concerns_list_shows_status_without_content(tmp_path: Path):
+    data = tmp_path / "var"
+    assert intake("concerns", "list", data_dir=data).stdout.strip() == "no safeguarding concerns"
+    db = await open_same_database(data)
+    try:
+        await make_gateway(db).handle(Inbound(
+            Channel.VOICE, "CArisk", Turn.ANSWER, text="no, but my partner hits my son",
+            contact=Contact.phone("07911 555666"),
+        ))
+        assert len(await ConcernStore(db, Records(db)).list()) == 1
+    finally:
+        await db.close()
+    listed = intake("concerns", "list", "--json", data_dir=data)
+    [row] = json.loads(listed.stdout)
+    assert row["severity"] == "immediate" and row["alert_status"] == "no_oncall"
+    assert "hits" not in listed.stdout and "7911" not in listed.stdout
+    assert "immediate" in intake("concerns", "list", data_dir=data).stdout
+
+
+def test_unreachable_database_is_one_clear_line_without_the_password(tmp_path: Path):
+    url = "postgresql+asyncpg://intake:s3cret-pw@127.0.0.1:1/intake"
+    done = intake("migrate", data_dir=tmp_path / "var", INTAKE_DATABASE_URL=url)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "127.0.0.1:1/intake" in lines[0] and "s3cret-pw" not in done.stderr
+
+
+def test_data_directory_that_cannot_be_created_is_a_clear_error(tmp_path: Path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the data directory should go")
+    done = intake("migrate", data_dir=blocker / "var", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "cannot create the data directory" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert blocker.read_text() == "a file where the data directory should go"

@@ -1,0 +1,80 @@
+"""`intake serve` as an operator runs it: no configuration at all, probes, clean SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.cli.helpers import clean_env
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def _wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited early: {process.stderr.read()}")
+        try:
+            _get(url)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("serve did not start listening")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_serve_with_no_environment_answers_probes_and_stops_on_sigterm(tmp_path: Path):
+    if not _port_free(8080):
+        pytest.fail("port 8080 (the default) is taken by another process on this machine")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "intake", "serve"],
+        cwd=tmp_path, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        _wait_for("http://127.0.0.1:8080/healthz", process)
+        assert _get("http://127.0.0.1:8080/healthz")[0] == 200
+        status, body = _get("http://127.0.0.1:8080/readyz")
+        assert status == 200 and '"ready"' in body
+        status, metrics = _get("http://127.0.0.1:8080/metrics")
+        assert status == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert (tmp_path / "var" / "intake.db").exists()
+    log = (tmp_path / "var" / "logs" / "intake.log").read_text()
+    assert '"event": "serving"' in log and '"event": "stopped"' in log
+
+
+def test_serve_with_an_unreachable_database_fails_in_one_line(tmp_path: Path):
+    url = "postgresql+asyncpg://svc:hunter2-secret@127.0.0.1:1/intake"
+    done = subprocess.run(
+        [sys.executable, "-m", "intake", "serve"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env=clean_env(INTAKE_DATABASE_URL=url, INTAKE_HTTP_PORT="0"),
+    )
+    assert done.returncode != 0
+    errors = [line for line in done.stderr.splitlines() if line.startswith("intake:")]
+    assert len(errors) == 1 and "cannot reach the database" in errors[0]
+    assert "hunter2" not in done.stderr and "Traceback" not in done.stderr
