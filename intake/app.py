@@ -95,7 +95,8 @@ async def readyz(request: web.Request) -> web.Response:
             checks["schema"] = False
     ready = all(checks.values())
     return web.json_response(
-        {"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status=200 if ready else 503,
     )
 
 
@@ -120,7 +121,11 @@ async def request_log(request: web.Request, handler):  # noqa: ANN001
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "<unmatched>"
         log_event(
-            log, "http_request", method=request.method, route=route, http_status=status,
+            log,
+            "http_request",
+            method=request.method,
+            route=route,
+            http_status=status,
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
         )
 
@@ -161,7 +166,10 @@ async def serve(settings: Settings, risk: RiskAssessor | None = None) -> None:
         site = web.TCPSite(runner, settings.http_host, settings.http_port)
         await site.start()
         log_event(
-            log, "serving", host=settings.http_host, port=settings.http_port,
+            log,
+            "serving",
+            host=settings.http_host,
+            port=settings.http_port,
             database=safe_url(settings.database_url).split(":", 1)[0],
         )
         stop = asyncio.Event()

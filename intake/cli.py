@@ -29,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="serve HTTP, SMTP and the background workers")
     sub.add_parser("migrate", help="create or upgrade the database schema")
 
-    staff = sub.add_parser("staff", help="staff accounts").add_subparsers(dest="action", required=True)
+    staff = sub.add_parser("staff", help="staff accounts").add_subparsers(
+        dest="action", required=True
+    )
     add = staff.add_parser("add", help="add a staff account")
     add.add_argument("email")
     add.add_argument("--role", required=True, help="adviser|safeguarding_lead|admin|maintainer")
@@ -94,7 +96,8 @@ def _serve(settings: Settings) -> int:
 
 
 async def _with_database(
-    settings: Settings, command: Callable[[Database, argparse.Namespace], Awaitable[int]],
+    settings: Settings,
+    command: Callable[[Database, argparse.Namespace], Awaitable[int]],
     args: argparse.Namespace,
 ) -> int:
     from intake.app import open_database
@@ -164,9 +167,14 @@ async def _concerns(db: Database, args: argparse.Namespace) -> int:
     if args.json:
         rows = [
             {
-                "id": c.id, "raised_at": c.raised_at.isoformat(), "channel": c.channel,
-                "severity": c.severity, "categories": list(c.categories), "status": c.status,
-                "alert_status": c.alert_status, "alerted": c.alerted,
+                "id": c.id,
+                "raised_at": c.raised_at.isoformat(),
+                "channel": c.channel,
+                "severity": c.severity,
+                "categories": list(c.categories),
+                "status": c.status,
+                "alert_status": c.alert_status,
+                "alerted": c.alerted,
             }
             for c in concerns
         ]

@@ -17,10 +17,33 @@ from pathlib import Path
 
 SAFE_FIELDS = frozenset(
     {
-        "channel", "turn", "state", "action", "outcome", "conversation_id", "concern_id",
-        "alert_id", "outbox_id", "thread", "severity", "count", "status", "duration_ms",
-        "error", "route", "method", "http_status", "attempt", "worker", "version", "host",
-        "port", "database", "reason", "role", "slot",
+        "channel",
+        "turn",
+        "state",
+        "action",
+        "outcome",
+        "conversation_id",
+        "concern_id",
+        "alert_id",
+        "outbox_id",
+        "thread",
+        "severity",
+        "count",
+        "status",
+        "duration_ms",
+        "error",
+        "route",
+        "method",
+        "http_status",
+        "attempt",
+        "worker",
+        "version",
+        "host",
+        "port",
+        "database",
+        "reason",
+        "role",
+        "slot",
     }
 )
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:/\-+<>@ ]{0,120}$")
@@ -33,7 +56,9 @@ def _clean(value: object) -> object:
     return text if _SAFE_VALUE.match(text) and "@" not in text else "<redacted>"
 
 
-def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: object) -> None:
+def log_event(
+    logger: logging.Logger, event: str, level: int = logging.INFO, **fields: object
+) -> None:
     """Log a constant event name with allow-listed, opaque fields only."""
     safe = {k: _clean(v) for k, v in fields.items() if k in SAFE_FIELDS and v is not None}
     logger.log(level, event, extra={"fields": safe})

@@ -58,7 +58,9 @@ class Settings:
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
             twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
             twilio_phone_number=env.get("TWILIO_PHONE_NUMBER") or None,
-            twilio_api_url=(env.get("INTAKE_TWILIO_API_URL") or "https://api.twilio.com").rstrip("/"),
+            twilio_api_url=(env.get("INTAKE_TWILIO_API_URL") or "https://api.twilio.com").rstrip(
+                "/"
+            ),
             log_level=(env.get("INTAKE_LOG_LEVEL") or "INFO").upper(),
         )
 

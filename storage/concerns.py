@@ -97,8 +97,13 @@ class ConcernStore:
                 )
             )
             audit.record(
-                session, "gateway", "concern.raise", "concern", row.id,
-                severity=concern.severity, channel=str(concern.channel),
+                session,
+                "gateway",
+                "concern.raise",
+                "concern",
+                row.id,
+                severity=concern.severity,
+                channel=str(concern.channel),
             )
             await self._records._tally(session, str(concern.channel), "concern")  # noqa: SLF001
         return row.id
@@ -106,7 +111,9 @@ class ConcernStore:
     async def list(self, limit: int = 500) -> list[ConcernSummary]:
         async with self._db.sessions() as session:
             rows = list(
-                await session.scalars(select(Concern).order_by(Concern.raised_at.desc()).limit(limit))
+                await session.scalars(
+                    select(Concern).order_by(Concern.raised_at.desc()).limit(limit)
+                )
             )
             return [await self._summary(session, r) for r in rows]
 

@@ -146,7 +146,9 @@ class Records:
         """Delete every row of a pending item and erase it from disk; count the outcome."""
         key = self.thread_hash(channel, thread_ref)
         async with self._db.sessions() as session, session.begin():
-            result = await session.execute(delete(PendingItem).where(PendingItem.thread_hash == key))
+            result = await session.execute(
+                delete(PendingItem).where(PendingItem.thread_hash == key)
+            )
             if outcome:
                 await self._tally(session, str(channel), outcome)
         await self._db.erase_freed_pages()
@@ -161,8 +163,14 @@ class Records:
             await session.execute(delete(PendingItem).where(PendingItem.thread_hash == key))
             session.add(
                 PendingItem(
-                    id=new_id(), channel=str(channel), thread_hash=key, state="declined",
-                    contact_hash=None, payload_enc=None, created_at=now, expires_at=now + ttl,
+                    id=new_id(),
+                    channel=str(channel),
+                    thread_hash=key,
+                    state="declined",
+                    contact_hash=None,
+                    payload_enc=None,
+                    created_at=now,
+                    expires_at=now + ttl,
                 )
             )
             await self._tally(session, str(channel), "declined")
@@ -255,8 +263,13 @@ class Records:
             await session.execute(delete(PendingItem).where(PendingItem.thread_hash == thread))
             await self._tally(session, channel, "consented")
             audit.record(
-                session, actor, "conversation.open", "conversation", conversation.id,
-                consent_id=consent_row.id, method=str(consent.method),
+                session,
+                actor,
+                "conversation.open",
+                "conversation",
+                conversation.id,
+                consent_id=consent_row.id,
+                method=str(consent.method),
                 wording_version=consent.wording_version,
             )
         return conversation.id
@@ -368,7 +381,9 @@ class Records:
                         .order_by(Message.created_at, Message.id)
                     )
                 )
-                result_conversations.append(_conversation_json(self._conversation_view(row, messages)))
+                result_conversations.append(
+                    _conversation_json(self._conversation_view(row, messages))
+                )
             pending = list(
                 await session.scalars(select(PendingItem).where(PendingItem.contact_hash == key))
             )
@@ -381,8 +396,14 @@ class Records:
                 }
                 for p in pending
             ]
-            audit.record(session, actor, "subject_access", "contact", key[:16],
-                         conversations=len(conversations))
+            audit.record(
+                session,
+                actor,
+                "subject_access",
+                "contact",
+                key[:16],
+                conversations=len(conversations),
+            )
         return {
             "contact": {"kind": contact.kind, "value": contact.value},
             "consent_records": consents,
@@ -398,8 +419,9 @@ class Records:
     async def tallies(self) -> list[tuple[date, str, str, int]]:
         async with self._db.sessions() as session:
             rows = await session.execute(
-                select(DailyTally.day, DailyTally.channel, DailyTally.outcome, DailyTally.count)
-                .order_by(DailyTally.day, DailyTally.channel, DailyTally.outcome)
+                select(
+                    DailyTally.day, DailyTally.channel, DailyTally.outcome, DailyTally.count
+                ).order_by(DailyTally.day, DailyTally.channel, DailyTally.outcome)
             )
             return [tuple(r) for r in rows]
 

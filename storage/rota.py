@@ -28,7 +28,9 @@ class RotaStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def set(self, slot: str, name: str, phone: str, email: str, actor: str = "cli") -> OnCallEntry:
+    async def set(
+        self, slot: str, name: str, phone: str, email: str, actor: str = "cli"
+    ) -> OnCallEntry:
         if slot not in SLOTS:
             raise RotaError(f"unknown slot {slot!r}; choose primary or deputy")
         if not name.strip():
@@ -46,7 +48,12 @@ class RotaStore:
             if row is None:
                 row = OnCall(slot=slot)
                 session.add(row)
-            row.name, row.phone, row.email, row.updated_at = name.strip(), phone_e164, address, utcnow()
+            row.name, row.phone, row.email, row.updated_at = (
+                name.strip(),
+                phone_e164,
+                address,
+                utcnow(),
+            )
             audit.record(session, actor, "oncall.set", "oncall", slot)
         return OnCallEntry(slot, row.name, phone_e164, address)
 

@@ -121,7 +121,9 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path, keyring: Keyring) -> AsyncIterator[Database]:
+async def db(
+    request: pytest.FixtureRequest, tmp_path: Path, keyring: Keyring
+) -> AsyncIterator[Database]:
     """The same tests run against SQLite and PostgreSQL."""
     if request.param == "sqlite":
         (tmp_path / "data").mkdir()
@@ -150,7 +152,9 @@ async def _truncate_all(database: Database) -> None:
 @pytest.fixture
 async def sqlite_db(tmp_path: Path, keyring: Keyring) -> AsyncIterator[Database]:
     (tmp_path / "data").mkdir(exist_ok=True)
-    database = await Database.open(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'intake.db'}", keyring)
+    database = await Database.open(
+        f"sqlite+aiosqlite:///{tmp_path / 'data' / 'intake.db'}", keyring
+    )
     try:
         yield database
     finally:

@@ -69,7 +69,11 @@ class Gateway:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def hold_ttl(self, channel: Channel) -> timedelta:
-        return min(VOICE_HOLD_TTL, self._pending_ttl) if channel is Channel.VOICE else self._pending_ttl
+        return (
+            min(VOICE_HOLD_TTL, self._pending_ttl)
+            if channel is Channel.VOICE
+            else self._pending_ttl
+        )
 
     async def handle(self, inbound: Inbound) -> Reply:
         """Process one turn; turns of the same thread are handled one at a time."""
@@ -113,9 +117,14 @@ class Gateway:
         if concern_id is not None:
             action = Action.CONNECT_SAFEGUARDING
         log_event(
-            log, "turn", channel=str(inbound.channel), turn=str(inbound.turn),
-            state=str(transition.state), action=str(action),
-            conversation_id=conversation_id, concern_id=concern_id,
+            log,
+            "turn",
+            channel=str(inbound.channel),
+            turn=str(inbound.turn),
+            state=str(transition.state),
+            action=str(action),
+            conversation_id=conversation_id,
+            concern_id=concern_id,
         )
         return Reply(
             action=action,
@@ -166,8 +175,13 @@ class Gateway:
             if Effect.HOLD_TEXT in effects and inbound.text:
                 texts.append(inbound.text)
             await self._records.hold(
-                channel, thread, state=State.ASKING_CONSENT, ttl=self.hold_ttl(channel),
-                contact=contact, texts=texts, data={"reprompts": transition.reprompts},
+                channel,
+                thread,
+                state=State.ASKING_CONSENT,
+                ttl=self.hold_ttl(channel),
+                contact=contact,
+                texts=texts,
+                data={"reprompts": transition.reprompts},
             )
         return conversation_id
 
@@ -195,8 +209,13 @@ class Gateway:
             escalate_after=self._escalate_after,
         )
         self._metrics.count("intake_concerns_total", channel=str(inbound.channel))
-        log_event(log, "concern_raised", channel=str(inbound.channel), concern_id=concern_id,
-                  severity=assessment.severity)
+        log_event(
+            log,
+            "concern_raised",
+            channel=str(inbound.channel),
+            concern_id=concern_id,
+            severity=assessment.severity,
+        )
         if self._on_concern is not None:
             self._on_concern(concern_id)
         return concern_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from intake.logs import log_event
@@ -30,7 +31,5 @@ async def run_purge_worker(
             await purge_once(records, metrics)
         except Exception as exc:  # noqa: BLE001 - a database blip must not kill the worker
             log_event(log, "purge_failed", logging.WARNING, error=type(exc).__name__)
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass

@@ -33,16 +33,28 @@ def test_migrate_is_repeatable(tmp_path: Path):
 
 async def test_staff_add_refuses_duplicates_and_unknown_roles_and_changes_nothing(tmp_path: Path):
     data = tmp_path / "var"
-    ok = intake("staff", "add", "ann@council.example", "--role", "adviser", "--name", "Ann",
-                "--password-stdin", data_dir=data, stdin="a long enough password\n")
+    ok = intake(
+        "staff",
+        "add",
+        "ann@council.example",
+        "--role",
+        "adviser",
+        "--name",
+        "Ann",
+        "--password-stdin",
+        data_dir=data,
+        stdin="a long enough password\n",
+    )
     assert ok.returncode == 0, ok.stderr
     assert "adviser ann@council.example" in ok.stdout
 
-    dup = intake("staff", "add", "ANN@council.example", "--role", "admin", "--name", "Ann 2",
-                 data_dir=data)
+    dup = intake(
+        "staff", "add", "ANN@council.example", "--role", "admin", "--name", "Ann 2", data_dir=data
+    )
     assert dup.returncode == 1 and "already exists" in dup.stderr
-    role = intake("staff", "add", "bob@council.example", "--role", "boss", "--name", "Bob",
-                  data_dir=data)
+    role = intake(
+        "staff", "add", "bob@council.example", "--role", "boss", "--name", "Bob", data_dir=data
+    )
     assert role.returncode == 1 and "unknown role 'boss'" in role.stderr
     assert len(role.stderr.strip().splitlines()) == 1
 
@@ -57,11 +69,31 @@ async def test_staff_add_refuses_duplicates_and_unknown_roles_and_changes_nothin
 
 def test_oncall_set_and_show(tmp_path: Path):
     data = tmp_path / "var"
-    done = intake("oncall", "set", "primary", "--name", "Sam Lead", "--phone", "07911 000111",
-                  "--email", "sam@council.example", data_dir=data)
+    done = intake(
+        "oncall",
+        "set",
+        "primary",
+        "--name",
+        "Sam Lead",
+        "--phone",
+        "07911 000111",
+        "--email",
+        "sam@council.example",
+        data_dir=data,
+    )
     assert done.returncode == 0, done.stderr
-    bad = intake("oncall", "set", "deputy", "--name", "Dee", "--phone", "call me maybe",
-                 "--email", "dee@council.example", data_dir=data)
+    bad = intake(
+        "oncall",
+        "set",
+        "deputy",
+        "--name",
+        "Dee",
+        "--phone",
+        "call me maybe",
+        "--email",
+        "dee@council.example",
+        data_dir=data,
+    )
     assert bad.returncode == 1 and "phone number refused" in bad.stderr
     shown = intake("oncall", "show", data_dir=data)
     assert "primary: Sam Lead +447911000111 sam@council.example" in shown.stdout
@@ -90,10 +122,18 @@ async def test_sar_returns_a_consented_parent_and_nothing_for_a_declined_one(tmp
         yes, no = Contact.phone("07911 100200"), Contact.phone("07911 300400")
         for contact, thread, digits in ((yes, "CAyes", "1"), (no, "CAno", "2")):
             await gateway.handle(Inbound(Channel.VOICE, thread, Turn.START, contact=contact))
-            await gateway.handle(Inbound(Channel.VOICE, thread, Turn.ANSWER, digits=digits,
-                                         contact=contact))
-            await gateway.handle(Inbound(Channel.VOICE, thread, Turn.MESSAGE,
-                                         text="about his annual review", contact=contact))
+            await gateway.handle(
+                Inbound(Channel.VOICE, thread, Turn.ANSWER, digits=digits, contact=contact)
+            )
+            await gateway.handle(
+                Inbound(
+                    Channel.VOICE,
+                    thread,
+                    Turn.MESSAGE,
+                    text="about his annual review",
+                    contact=contact,
+                )
+            )
     finally:
         await db.close()
 
@@ -110,10 +150,15 @@ async def test_concerns_list_shows_status_without_content(tmp_path: Path):
     assert intake("concerns", "list", data_dir=data).stdout.strip() == "no safeguarding concerns"
     db = await open_same_database(data)
     try:
-        await make_gateway(db).handle(Inbound(
-            Channel.VOICE, "CArisk", Turn.ANSWER, text="no, but my partner hits my son",
-            contact=Contact.phone("07911 555666"),
-        ))
+        await make_gateway(db).handle(
+            Inbound(
+                Channel.VOICE,
+                "CArisk",
+                Turn.ANSWER,
+                text="no, but my partner hits my son",
+                contact=Contact.phone("07911 555666"),
+            )
+        )
         assert len(await ConcernStore(db, Records(db)).list()) == 1
     finally:
         await db.close()

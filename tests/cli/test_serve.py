@@ -47,7 +47,11 @@ def test_serve_with_no_environment_answers_probes_and_stops_on_sigterm(tmp_path:
         pytest.fail("port 8080 (the default) is taken by another process on this machine")
     process = subprocess.Popen(
         [sys.executable, "-m", "intake", "serve"],
-        cwd=tmp_path, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         _wait_for("http://127.0.0.1:8080/healthz", process)
@@ -71,7 +75,10 @@ def test_serve_with_an_unreachable_database_fails_in_one_line(tmp_path: Path):
     url = "postgresql+asyncpg://svc:hunter2-secret@127.0.0.1:1/intake"
     done = subprocess.run(
         [sys.executable, "-m", "intake", "serve"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env=clean_env(INTAKE_DATABASE_URL=url, INTAKE_HTTP_PORT="0"),
     )
     assert done.returncode != 0

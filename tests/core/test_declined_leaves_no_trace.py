@@ -50,10 +50,19 @@ async def test_declined_call_and_email_leave_nothing(
         await gateway.handle(inbound)
 
     parent = Contact.email(ADDRESS, name="Zebedee Quartermaine")
-    await gateway.handle(Inbound(Channel.EMAIL, "thr-decline", Turn.MESSAGE, text=WORDS,
-                                 contact=parent))
-    await gateway.handle(Inbound(Channel.EMAIL, "thr-decline", Turn.ANSWER, text="NO",
-                                 contact=parent, method=ConsentMethod.EMAIL_REPLY))
+    await gateway.handle(
+        Inbound(Channel.EMAIL, "thr-decline", Turn.MESSAGE, text=WORDS, contact=parent)
+    )
+    await gateway.handle(
+        Inbound(
+            Channel.EMAIL,
+            "thr-decline",
+            Turn.ANSWER,
+            text="NO",
+            contact=parent,
+            method=ConsentMethod.EMAIL_REPLY,
+        )
+    )
     await gateway.handle(Inbound(Channel.EMAIL, "thr-decline", Turn.HANGUP, contact=parent))
 
     records = Records(db)
@@ -61,8 +70,18 @@ async def test_declined_call_and_email_leave_nothing(
     assert (await records.subject_access(parent))["pending_hold"] == []
     await db.close()
 
-    needles = [s.encode() for s in (PHONE, PHONE_RAW, "7911555017", ADDRESS, "Quillonfrey",
-                                    "Brambleworth", "Quartermaine")]
+    needles = [
+        s.encode()
+        for s in (
+            PHONE,
+            PHONE_RAW,
+            "7911555017",
+            ADDRESS,
+            "Quillonfrey",
+            "Brambleworth",
+            "Quartermaine",
+        )
+    ]
     assert logs_to_data_dir.exists() and logs_to_data_dir.stat().st_size > 0
     assert files_containing(data_dir, needles) == []
     assert "Quillonfrey" not in caplog.text and PHONE not in caplog.text

@@ -108,8 +108,14 @@ async def test_email_thread_held_until_yes_then_becomes_conversation(sqlite_db: 
     )
     assert more.action is Action.NOTHING  # one consent request per thread
     yes = await gateway.handle(
-        Inbound(Channel.EMAIL, "thr-1", Turn.ANSWER, text="YES", contact=parent,
-                method=ConsentMethod.EMAIL_REPLY)
+        Inbound(
+            Channel.EMAIL,
+            "thr-1",
+            Turn.ANSWER,
+            text="YES",
+            contact=parent,
+            method=ConsentMethod.EMAIL_REPLY,
+        )
     )
     view = await Records(sqlite_db).conversation(yes.conversation_id)
     assert [m.text for m in view.messages] == ["Help with tribunal", "Also transport"]

@@ -49,8 +49,10 @@ thread_ids = itertools.count()
 
 async def _play(gateway, records: Records, channel: Channel, thread: str, turns) -> int:
     """Play the turns; return how many carried risk language."""
-    contact = Contact.phone("07911 123456") if channel is Channel.VOICE else Contact.email(
-        "parent@example.org"
+    contact = (
+        Contact.phone("07911 123456")
+        if channel is Channel.VOICE
+        else Contact.email("parent@example.org")
     )
     risky = 0
     for kind, digits, text in turns:
@@ -59,8 +61,9 @@ async def _play(gateway, records: Records, channel: Channel, thread: str, turns)
             continue
         if text and RISKY in text:
             risky += 1
-        await gateway.handle(Inbound(channel, thread, kind, text=text, digits=digits,
-                                     contact=contact))
+        await gateway.handle(
+            Inbound(channel, thread, kind, text=text, digits=digits, contact=contact)
+        )
     return risky
 
 
@@ -74,21 +77,28 @@ async def _count(db: Database, table, **where) -> int:
 
 def _said_yes(turns) -> bool:
     return any(
-        kind is Turn.ANSWER and interpret(digits, text) is Answer.YES for kind, digits, text in turns
+        kind is Turn.ANSWER and interpret(digits, text) is Answer.YES
+        for kind, digits, text in turns
     )
 
 
 def test_no_sequence_without_yes_writes_records_and_risk_always_raises_concern(tmp_path: Path):
     with asyncio.Runner() as runner:
         (tmp_path / "data").mkdir()
-        db = runner.run(Database.open(
-            f"sqlite+aiosqlite:///{tmp_path / 'data' / 'intake.db'}", Keyring.from_secret(TEST_SECRET)
-        ))
+        db = runner.run(
+            Database.open(
+                f"sqlite+aiosqlite:///{tmp_path / 'data' / 'intake.db'}",
+                Keyring.from_secret(TEST_SECRET),
+            )
+        )
         gateway = make_gateway(db)
         records = Records(db)
 
-        @settings(max_examples=60, deadline=None,
-                  suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @settings(
+            max_examples=60,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture],
+        )
         @given(channel=channels, turns=st.lists(turn_without_yes, max_size=8))
         def check(channel, turns):
             thread = f"T{next(thread_ids)}"
@@ -110,9 +120,12 @@ def test_no_sequence_without_yes_writes_records_and_risk_always_raises_concern(t
 def test_any_sequence_with_yes_keeps_exactly_one_conversation(tmp_path: Path):
     with asyncio.Runner() as runner:
         (tmp_path / "data").mkdir()
-        db = runner.run(Database.open(
-            f"sqlite+aiosqlite:///{tmp_path / 'data' / 'intake.db'}", Keyring.from_secret(TEST_SECRET)
-        ))
+        db = runner.run(
+            Database.open(
+                f"sqlite+aiosqlite:///{tmp_path / 'data' / 'intake.db'}",
+                Keyring.from_secret(TEST_SECRET),
+            )
+        )
         gateway = make_gateway(db)
         records = Records(db)
 

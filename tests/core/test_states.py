@@ -10,8 +10,17 @@ from intake.core.states import Effect, Event, EventKind, State, step
 
 @pytest.mark.parametrize(
     "speech",
-    ["yes", "Yes please", "yeah that's fine", "ok", "sure, go ahead", "no problem",
-     "I don't mind", "that's okay with me", "yep"],
+    [
+        "yes",
+        "Yes please",
+        "yeah that's fine",
+        "ok",
+        "sure, go ahead",
+        "no problem",
+        "I don't mind",
+        "that's okay with me",
+        "yep",
+    ],
 )
 def test_natural_yes(speech):
     assert interpret(speech=speech) is Answer.YES
@@ -19,8 +28,16 @@ def test_natural_yes(speech):
 
 @pytest.mark.parametrize(
     "speech",
-    ["no", "no thanks", "I'd rather not", "I'd prefer not", "nope", "please don't",
-     "no thank you I don't want that", "nah"],
+    [
+        "no",
+        "no thanks",
+        "I'd rather not",
+        "I'd prefer not",
+        "nope",
+        "please don't",
+        "no thank you I don't want that",
+        "nah",
+    ],
 )
 def test_natural_no(speech):
     assert interpret(speech=speech) is Answer.NO

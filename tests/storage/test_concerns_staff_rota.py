@@ -17,9 +17,13 @@ from storage.values import Channel, ConcernInput, Contact, Role
 
 def concern_input(**overrides) -> ConcernInput:
     values = dict(
-        channel=Channel.VOICE, severity="immediate", categories=("physical_abuse",),
-        evidence="my partner hits my son", thread_ref="CA9",
-        contact=Contact.phone("07911 123456"), rules=("physical.hit",),
+        channel=Channel.VOICE,
+        severity="immediate",
+        categories=("physical_abuse",),
+        evidence="my partner hits my son",
+        thread_ref="CA9",
+        contact=Contact.phone("07911 123456"),
+        rules=("physical.hit",),
     )
     values.update(overrides)
     return ConcernInput(**values)

@@ -19,8 +19,12 @@ async def _hold_canary(records: Records, thread: str) -> tuple[str, bytes]:
     canary = f"canary-{uuid.uuid4().hex}"
     # Enough text to spill over several pages, as a long email would.
     await records.hold(
-        Channel.EMAIL, thread, state="asking_consent", ttl=timedelta(days=7),
-        contact=Contact.email(f"{canary}@example.org"), texts=[canary * 200, "short " + canary],
+        Channel.EMAIL,
+        thread,
+        state="asking_consent",
+        ttl=timedelta(days=7),
+        contact=Contact.email(f"{canary}@example.org"),
+        texts=[canary * 200, "short " + canary],
     )
     sealed = await records.held_ciphertext(Channel.EMAIL, thread)
     assert sealed is not None
@@ -34,8 +38,13 @@ async def test_sqlite_purge_erases_canary_and_ciphertext_from_db_and_wal(
     data_dir = tmp_path / "data"
     # Other threads' rows stay, so the purged row shares pages with live data.
     for n in range(20):
-        await records.hold(Channel.EMAIL, f"other-{n}", state="asking_consent",
-                           ttl=timedelta(days=7), texts=["unrelated"])
+        await records.hold(
+            Channel.EMAIL,
+            f"other-{n}",
+            state="asking_consent",
+            ttl=timedelta(days=7),
+            texts=["unrelated"],
+        )
     canary, sealed = await _hold_canary(records, "thread-canary")
     needles = [canary.encode(), sealed[12:44], sealed[-32:]]
     assert files_containing(data_dir, [sealed[12:44]]), "the ciphertext should be on disk first"

@@ -28,8 +28,12 @@ def consent(thread: str, channel: Channel = Channel.VOICE) -> ConsentGiven:
 
 async def test_held_item_round_trips_and_is_ciphertext_at_rest(db: Database, records: Records):
     await records.hold(
-        Channel.EMAIL, "t-1", state="asking_consent", ttl=timedelta(hours=1),
-        contact=Contact.email("Parent@Example.org"), texts=["my son needs help with reading"],
+        Channel.EMAIL,
+        "t-1",
+        state="asking_consent",
+        ttl=timedelta(hours=1),
+        contact=Contact.email("Parent@Example.org"),
+        texts=["my son needs help with reading"],
     )
     held = await records.held(Channel.EMAIL, "t-1")
     assert held is not None
@@ -49,7 +53,10 @@ async def test_hold_never_extends_past_its_first_expiry(records: Records):
 
 async def test_expired_hold_is_invisible_and_purged_as_no_answer(records: Records):
     await records.hold(
-        Channel.EMAIL, "t-3", state="asking_consent", ttl=timedelta(seconds=1),
+        Channel.EMAIL,
+        "t-3",
+        state="asking_consent",
+        ttl=timedelta(seconds=1),
         texts=["words"],
     )
     later = datetime.now(UTC) + timedelta(seconds=5)
@@ -82,8 +89,12 @@ async def test_consent_opens_conversation_with_held_texts_and_releases_hold(
     db: Database, records: Records
 ):
     await records.hold(
-        Channel.VOICE, "CA1", state="asking_consent", ttl=timedelta(hours=1),
-        contact=PARENT, texts=["first words"],
+        Channel.VOICE,
+        "CA1",
+        state="asking_consent",
+        ttl=timedelta(hours=1),
+        contact=PARENT,
+        texts=["first words"],
     )
     conversation_id = await records.open_conversation(
         consent("CA1"), contact=PARENT, texts=["first words"]
@@ -119,8 +130,12 @@ async def test_subject_access_finds_everything_by_phone_and_nothing_for_a_strang
 
 async def test_declining_leaves_only_a_contentless_marker(db: Database, records: Records):
     await records.hold(
-        Channel.VOICE, "CA3", state="asking_consent", ttl=timedelta(hours=1),
-        contact=PARENT, texts=["something private"],
+        Channel.VOICE,
+        "CA3",
+        state="asking_consent",
+        ttl=timedelta(hours=1),
+        contact=PARENT,
+        texts=["something private"],
     )
     await records.mark_declined(Channel.VOICE, "CA3", ttl=timedelta(hours=1))
     held = await records.held(Channel.VOICE, "CA3")
