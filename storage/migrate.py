@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -31,8 +32,14 @@ def _is_current(connection: Connection) -> bool:
     return MigrationContext.configure(connection).get_current_revision() == head
 
 
+MIGRATION_LOCK = 7_413_002  # any fixed number: PostgreSQL advisory lock for schema changes
+
+
 async def migrate(engine: AsyncEngine) -> None:
+    """Upgrade to head; on PostgreSQL gateways starting together take turns."""
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_upgrade)
 
 
