@@ -76,8 +76,12 @@ class Settings:
             raise SettingsError(
                 f"cannot create the data directory {self.data_dir}: {exc.strerror}"
             ) from None
-        if not os.access(self.data_dir, os.W_OK | os.X_OK):
-            raise SettingsError(f"the data directory {self.data_dir} is not writable")
+        probe = self.data_dir / f".write-probe-{os.getpid()}"
+        try:
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError:
+            raise SettingsError(f"the data directory {self.data_dir} is not writable") from None
 
     def keyring(self) -> Keyring:
         secret = self.secret_key or load_or_create_secret(self.data_dir)

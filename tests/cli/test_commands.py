@@ -186,3 +186,10 @@ def test_data_directory_that_cannot_be_created_is_a_clear_error(tmp_path: Path):
     assert "cannot create the data directory" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert blocker.read_text() == "a file where the data directory should go"
+
+
+def test_data_directory_that_is_not_writable_is_a_clear_error(tmp_path: Path):
+    # /proc/1 exists and refuses new files even to root, as a read-only mount would.
+    done = intake("migrate", data_dir=Path("/proc/1"), cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "intake: the data directory /proc/1 is not writable"
