@@ -35,6 +35,13 @@ class Settings:
     twilio_phone_number: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
     log_level: str = "INFO"
+    adviser_number: str | None = None
+    office_hours: str = "Mon-Fri 09:00-17:00"
+    timezone: str = "Europe/London"
+    emergency_message: str = (
+        "Nobody from our safeguarding team can take your call right now. If a child is in danger,"
+        " please hang up and call 999 now. You can also call the NSPCC helpline on 0808 800 5000."
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -62,6 +69,10 @@ class Settings:
                 "/"
             ),
             log_level=(env.get("INTAKE_LOG_LEVEL") or "INFO").upper(),
+            adviser_number=env.get("INTAKE_ADVISER_NUMBER") or None,
+            office_hours=env.get("INTAKE_OFFICE_HOURS") or cls.office_hours,
+            timezone=env.get("INTAKE_TIMEZONE") or cls.timezone,
+            emergency_message=env.get("INTAKE_EMERGENCY_MESSAGE") or cls.emergency_message,
         )
 
     @property
