@@ -7,8 +7,9 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from aiohttp import web
 
@@ -18,7 +19,10 @@ from intake.core.types import RiskAssessor
 from intake.core.wording import Wording, current_wording
 from intake.logs import log_event
 from intake.metrics import Metrics
-from intake.settings import Settings
+from intake.settings import Settings, SettingsError
+from intake.voice.handlers import VoiceAdapter
+from intake.voice.hours import HoursError, OfficeHours
+from intake.voice.signature import TwilioSignature, development_auth_token
 from storage.concerns import ConcernStore
 from storage.database import Database
 from storage.engine import safe_url
@@ -26,6 +30,7 @@ from storage.migrate import is_current
 from storage.records import Records
 from storage.rota import RotaStore
 from storage.staff import StaffStore
+from storage.tables import utcnow
 
 log = logging.getLogger("intake.app")
 
@@ -130,14 +135,25 @@ async def request_log(request: web.Request, handler):  # noqa: ANN001
         )
 
 
-def make_app(services: Services) -> web.Application:
+def make_app(services: Services, clock: Callable[[], datetime] = utcnow) -> web.Application:
     app = web.Application(middlewares=[request_log], client_max_size=1024 * 1024)
     app[SERVICES] = services
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)
+    _voice_adapter(services, clock).register(app)
     app.cleanup_ctx.append(_workers)
     return app
+
+
+def _voice_adapter(services: Services, clock: Callable[[], datetime]) -> VoiceAdapter:
+    settings = services.settings
+    try:
+        hours = OfficeHours.parse(settings.office_hours, settings.timezone)
+    except HoursError as exc:
+        raise SettingsError(str(exc)) from None
+    token = settings.twilio_auth_token or development_auth_token(services.db.keyring)
+    return VoiceAdapter(services, TwilioSignature(token, settings.public_url), hours, clock=clock)
 
 
 async def _workers(app: web.Application) -> AsyncIterator[None]:

@@ -302,6 +302,15 @@ class Records:
             conversation.updated_at = now
         return row.id
 
+    async def request_callback(self, conversation_id: str, actor: str = "gateway") -> None:
+        """A consented caller asked an adviser to call back: it shows in the staff queue."""
+        async with self._db.sessions() as session, session.begin():
+            conversation = await session.get(Conversation, conversation_id)
+            if conversation is None:
+                raise ConsentRequired("a call-back needs a consented conversation")
+            conversation.callback_requested_at = conversation.updated_at = utcnow()
+            audit.record(session, actor, "callback.request", "conversation", conversation_id)
+
     async def close_conversation(self, conversation_id: str, actor: str = "gateway") -> None:
         async with self._db.sessions() as session, session.begin():
             conversation = await session.get(Conversation, conversation_id)

@@ -89,6 +89,7 @@ class Conversation(Base):
     name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(16), default="open")
     parental_responsibility: Mapped[bool | None] = mapped_column(Boolean)
+    callback_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -86,12 +86,18 @@ class Gateway:
         self._metrics.count("intake_turns_total", channel=str(inbound.channel), action=reply.action)
         return reply
 
+    async def screen(self, inbound: Inbound) -> str | None:
+        """Risk first, for words the core is not asked to keep (an adapter's side questions,
+        such as a spoken email address): returns the concern raised, if any."""
+        if not inbound.text or not inbound.text.strip():
+            return None
+        assessment = await self._assess(inbound.text)
+        if not assessment.flagged:
+            return None
+        return await self._raise_concern(inbound, assessment)
+
     async def _handle(self, inbound: Inbound) -> Reply:
-        concern_id = None
-        if inbound.text and inbound.text.strip():
-            assessment = await self._assess(inbound.text)
-            if assessment.flagged:
-                concern_id = await self._raise_concern(inbound, assessment)
+        concern_id = await self.screen(inbound)
 
         conversation_id = await self._records.conversation_for_thread(
             inbound.channel, inbound.thread_ref

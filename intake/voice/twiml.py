@@ -1,0 +1,85 @@
+"""Building TwiML: short sentences in a British voice, a keypad-and-speech Gather for every
+question, and a Dial that never records. Nothing here decides policy; it only speaks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlencode
+
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+VOICE = "Polly.Amy"
+LANGUAGE = "en-GB"
+YES_NO_HINTS = "yes, no, yeah, yep, no thanks, rather not, that's fine, okay"
+DIAL_TIMEOUT = 20  # seconds a lead or adviser's phone rings before we try the next person
+
+
+def action_url(path: str, step: int, **params: str) -> str:
+    """Each step of a call has its own URL, so a retried webhook can be recognised."""
+    return f"{path}?{urlencode({'n': step, **params})}"
+
+
+def say_all(target: VoiceResponse | Gather, sentences: Iterable[str]) -> None:
+    for sentence in sentences:
+        if sentence:
+            target.say(sentence, voice=VOICE, language=LANGUAGE)
+
+
+def ask(
+    sentences: Iterable[str],
+    action: str,
+    *,
+    hints: str = YES_NO_HINTS,
+    digits: int | None = 1,
+    speech_timeout: str = "auto",
+    timeout: int = 6,
+) -> VoiceResponse:
+    """A question answered by a key or in words; silence also comes back to `action`."""
+    response = VoiceResponse()
+    gather = Gather(
+        input="dtmf speech",
+        action=action,
+        method="POST",
+        num_digits=digits,
+        timeout=timeout,
+        speech_timeout=speech_timeout,
+        language=LANGUAGE,
+        hints=hints,
+        action_on_empty_result=True,
+    )
+    say_all(gather, sentences)
+    response.append(gather)
+    # If Twilio ever falls through the Gather, treat it as silence at the same step.
+    response.redirect(f"{action}&silent=1", method="POST")
+    return response
+
+
+def dial(
+    sentences: Iterable[str], number: str, action: str, caller_id: str | None
+) -> VoiceResponse:
+    """Put the caller through. Never record: no audio of a parent is kept anywhere."""
+    response = VoiceResponse()
+    say_all(response, sentences)
+    d = response.dial(
+        action=action,
+        method="POST",
+        timeout=DIAL_TIMEOUT,
+        caller_id=caller_id,
+        answer_on_bridge=True,
+    )
+    d.number(number)
+    return response
+
+
+def speak_and_hang_up(sentences: Iterable[str]) -> VoiceResponse:
+    response = VoiceResponse()
+    say_all(response, sentences)
+    response.hangup()
+    return response
+
+
+def render(response: VoiceResponse) -> str:
+    text = response.to_xml()
+    if "<Record" in text or "record=" in text:  # a last line of defence, never expected
+        raise RuntimeError("TwiML must never record a caller")
+    return text

@@ -1,0 +1,88 @@
+"""A running gateway (real aiohttp server on loopback, real SQLite file) and a Twilio-like
+client that signs its requests the way Twilio does."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from intake.app import Services, build_services, make_app
+from intake.logs import configure_logging
+from intake.settings import Settings
+from intake.voice.signature import TwilioSignature
+from intake.voice.simulate import CallDriver
+from storage.database import Database
+
+AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
+PUBLIC_URL = "https://intake.council.example"
+ADVISER = "+441632960001"
+LEAD, DEPUTY = "+447700900111", "+447700900222"
+OPEN = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # a Monday morning
+CLOSED = datetime(2026, 11, 28, 22, 0, tzinfo=UTC)  # a Saturday night
+
+
+@dataclass
+class Gateway:
+    services: Services
+    server: TestServer
+    session: aiohttp.ClientSession
+    data_dir: Path
+    clock: list[datetime]
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("/")).rstrip("/")
+
+    def call(self, caller: str | None = "+447911123456") -> CallDriver:
+        return CallDriver(self.session, self.url, TwilioSignature(AUTH_TOKEN, PUBLIC_URL), caller)
+
+
+def voice_settings(data_dir: Path) -> Settings:
+    return Settings.from_env(
+        {
+            "INTAKE_DATA_DIR": str(data_dir),
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_PHONE_NUMBER": "+441632960000",
+            "INTAKE_PUBLIC_URL": PUBLIC_URL,
+            "INTAKE_ADVISER_NUMBER": ADVISER,
+            "INTAKE_OFFICE_HOURS": "Mon-Fri 09:00-17:00",
+        }
+    )
+
+
+@pytest.fixture
+def risk_detector():
+    from tests.conftest import KeywordRisk  # TEMP until nlp.risk loads
+
+    return KeywordRisk(("hits my son", "RISKY"))
+
+
+@pytest.fixture
+async def gateway(tmp_path: Path, risk_detector) -> AsyncIterator[Gateway]:
+    data_dir = tmp_path / "var"
+    settings = voice_settings(data_dir)
+    settings.prepare_data_dir()
+    configure_logging(data_dir, "DEBUG")
+    db = await Database.open(settings.database_url, settings.keyring())
+    services = build_services(settings, db, risk_detector)
+    await services.rota.set("primary", "Sam Lead", LEAD, "lead@council.example")
+    clock = [OPEN]
+    server = TestServer(make_app(services, clock=lambda: clock[0]), host="127.0.0.1")
+    await server.start_server()
+    session = aiohttp.ClientSession()
+    try:
+        yield Gateway(services, server, session, data_dir, clock)
+    finally:
+        await session.close()
+        await server.close()
+        await db.close()
+        for handler in list(logging.getLogger().handlers):
+            handler.close()
+            logging.getLogger().removeHandler(handler)

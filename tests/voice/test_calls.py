@@ -1,0 +1,220 @@
+"""Whole calls against a running gateway, as Twilio would place them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from storage.values import Contact
+from tests.cli.helpers import clean_env
+from tests.conftest import files_containing
+from tests.voice.conftest import ADVISER, CLOSED, DEPUTY, LEAD, Gateway
+
+DISCLOSURE = "my partner hits my son when he has been drinking"
+
+
+def sar(gateway: Gateway, phone: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "intake", "sar", "--phone", phone],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean_env(INTAKE_DATA_DIR=str(gateway.data_dir)),
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def never_records(*docs) -> None:
+    for doc in docs:
+        assert "<Record" not in doc.raw and "record=" not in doc.raw.lower()
+
+
+async def test_greeting_asks_consent_by_key_or_speech_in_a_british_voice(gateway: Gateway):
+    call = gateway.call()
+    greeting = await call.start()
+    assert greeting.status == 200
+    assert "confidential" in greeting.spoken and "999" in greeting.spoken
+    assert "press 0" in greeting.spoken.lower()
+    assert greeting.gather_attrs["input"] == "dtmf speech"
+    assert greeting.gather_attrs["numDigits"] == "1"
+    assert greeting.gather_attrs["language"] == "en-GB" and "yes" in greeting.gather_attrs["hints"]
+    assert 'voice="Polly.Amy"' in greeting.raw
+    never_records(greeting)
+
+
+async def test_yes_path_keeps_consent_and_words_and_sar_returns_them(gateway: Gateway):
+    call = gateway.call("+447911100200")
+    greeting = await call.start()
+    after_yes = await call.answer(greeting, speech="yeah that's fine")
+    assert "keep a record" in after_yes.spoken and after_yes.gather_action
+    put_through = await call.answer(after_yes, speech="I need help getting an EHC needs assessment")
+    assert put_through.dial_number == ADVISER
+    assert "record" not in put_through.dial_attrs
+    await call.dial_result(put_through, "completed")
+    await call.hang_up()
+    never_records(greeting, after_yes, put_through)
+
+    held = sar(gateway, "07911 100200")
+    [record] = held["consent_records"]
+    assert record["method"] == "speech" and record["channel"] == "voice"
+    assert record["wording_version"] == gateway.services.wording.version
+    [conversation] = held["conversations"]
+    assert conversation["status"] == "closed"
+    assert [m["text"] for m in conversation["messages"]] == [
+        "I need help getting an EHC needs assessment"
+    ]
+
+
+async def test_keypad_yes_is_recorded_as_keypad(gateway: Gateway):
+    call = gateway.call("+447911100201")
+    await call.answer(await call.start(), digits="1")
+    assert sar(gateway, "+447911100201")["consent_records"][0]["method"] == "keypad"
+
+
+async def test_no_path_leaves_nothing_anywhere(gateway: Gateway, caplog):
+    words = "Xanthippe's reading support at Wolvercote primary"
+    call = gateway.call("+447911555018")
+    greeting = await call.start()
+    declined = await call.answer(greeting, speech="no thanks I'd rather not")
+    assert "will not keep any record" in declined.spoken and declined.gather_action
+    helped = await call.answer(declined, speech=words)
+    assert helped.dial_number == ADVISER  # still helped: put through to an adviser
+    await call.dial_result(helped, "completed")
+    await call.hang_up()
+
+    assert sar(gateway, "+447911555018") == {
+        "contact": {"kind": "phone", "value": "+447911555018"},
+        "consent_records": [],
+        "conversations": [],
+        "pending_hold": [],
+    }
+    await gateway.services.db.close()  # flush everything to disk before searching it
+    needles = [b"447911555018", b"7911555018", b"Xanthippe", b"Wolvercote"]
+    assert files_containing(gateway.data_dir, needles) == []
+    assert "Xanthippe" not in caplog.text and "7911555018" not in caplog.text
+
+
+async def test_a_silent_caller_is_asked_once_more_then_helped_and_nothing_is_kept(
+    gateway: Gateway,
+):
+    call = gateway.call("+447911555019")
+    greeting = await call.start()
+    again = await call.answer(greeting)
+    assert "didn't catch" in again.spoken and again.gather_action
+    declined = await call.answer(again)
+    assert "will not keep any record" in declined.spoken
+    still_there = await call.answer(declined)
+    assert "still there" in still_there.spoken
+    person = await call.answer(still_there)
+    assert person.dial_number == ADVISER
+    await call.hang_up()
+    assert sar(gateway, "+447911555019")["conversations"] == []
+    await gateway.services.db.close()
+    assert files_containing(gateway.data_dir, [b"447911555019"]) == []
+
+
+async def test_disclosure_as_the_consent_answer_puts_the_call_through_to_the_lead(
+    gateway: Gateway,
+):
+    call = gateway.call("+447911555020")
+    doc = await call.answer(await call.start(), speech=DISCLOSURE)
+    assert doc.dial_number == LEAD
+    assert len(doc.says) == 1  # one calm sentence, then a person
+    never_records(doc)
+    [concern] = await gateway.services.concerns.list()
+    assert concern.channel == "voice" and concern.alert_status == "queued"
+    assert sar(gateway, "+447911555020")["conversations"] == []  # a concern is not a record
+
+
+async def test_disclosure_after_yes_and_after_no_both_reach_the_lead(gateway: Gateway):
+    for digits, caller in (("1", "+447911555021"), ("2", "+447911555022")):
+        call = gateway.call(caller)
+        doc = await call.answer(
+            await call.answer(await call.start(), digits=digits), speech=DISCLOSURE
+        )
+        assert doc.dial_number == LEAD, digits
+    concerns = await gateway.services.concerns.list()
+    assert len(concerns) == 2
+    lead_view = [await gateway.services.concerns.read(c.id, _lead_role(), "lead") for c in concerns]
+    assert {d.contact for d in lead_view} == {
+        Contact("phone", "+447911555021"),
+        Contact("phone", "+447911555022"),
+    }
+    assert all("hits my son" in d.evidence for d in lead_view)
+
+
+async def test_unanswered_lead_falls_through_to_deputy_then_emergency_message(gateway: Gateway):
+    await gateway.services.rota.set("deputy", "Dee Deputy", DEPUTY, "dee@council.example")
+    call = gateway.call()
+    to_lead = await call.answer(await call.start(), speech=DISCLOSURE)
+    to_deputy = await call.dial_result(to_lead, "no-answer")
+    assert to_deputy.dial_number == DEPUTY
+    gateway.clock[0] = CLOSED
+    last = await call.dial_result(to_deputy, "busy")
+    assert "999" in last.spoken and last.hangup
+
+
+async def test_nobody_on_call_gives_the_emergency_message(gateway: Gateway):
+    from sqlalchemy import text
+
+    async with gateway.services.db.engine.begin() as conn:
+        await conn.execute(text("DELETE FROM oncall"))
+    gateway.clock[0] = CLOSED
+    call = gateway.call()
+    doc = await call.answer(await call.start(), speech=DISCLOSURE)
+    assert doc.dial_number is None and "999" in doc.spoken
+    assert len(await gateway.services.concerns.list()) == 1
+
+
+async def test_out_of_hours_consented_caller_may_ask_for_a_call_back(gateway: Gateway):
+    gateway.clock[0] = CLOSED
+    call = gateway.call("+447911555023")
+    after_yes = await call.answer(await call.start(), digits="1")
+    offer = await call.answer(after_yes, speech="the school has excluded my son")
+    assert "call you back" in offer.spoken and "Monday to Friday" in offer.spoken
+    booked = await call.answer(offer, digits="1")
+    assert "call you back" in booked.spoken and booked.hangup
+    conversation_id = sar(gateway, "+447911555023")["conversations"][0]["id"]
+    from storage.tables import Conversation
+
+    async with gateway.services.db.sessions() as session:
+        row = await session.get(Conversation, conversation_id)
+    assert row.callback_requested_at is not None
+
+
+async def test_out_of_hours_declined_caller_gets_information_not_a_call_back(gateway: Gateway):
+    gateway.clock[0] = CLOSED
+    call = gateway.call()
+    declined = await call.answer(await call.start(), digits="2")
+    info = await call.answer(declined, speech="what is an EHC plan")
+    assert "call you back" not in info.spoken
+    assert "Monday to Friday" in info.spoken and "help@pps.example.org" in info.spoken
+    assert info.hangup
+
+
+async def test_withheld_number_works_throughout(gateway: Gateway):
+    gateway.clock[0] = CLOSED
+    call = gateway.call(caller=None)
+    after_yes = await call.answer(await call.start(), digits="1")
+    info = await call.answer(after_yes, speech="advice about transport")
+    assert "call you back" not in info.spoken  # no number to call back
+    risky = gateway.call(caller=None)
+    doc = await risky.answer(await risky.start(), speech=DISCLOSURE)
+    assert doc.dial_number == LEAD
+
+
+async def test_press_zero_at_the_consent_question_reaches_a_person_and_keeps_nothing(
+    gateway: Gateway,
+):
+    call = gateway.call("+447911555024")
+    doc = await call.answer(await call.start(), digits="0")
+    assert doc.dial_number == ADVISER
+    assert sar(gateway, "+447911555024")["conversations"] == []
+
+
+def _lead_role():
+    from storage.values import Role
+
+    return Role.SAFEGUARDING_LEAD
