@@ -1,0 +1,140 @@
+"""Decide, for each rule match, whether its context silences it or makes it urgent.
+
+Recall comes first, so context only ever silences a match for a stated reason tied to the
+words around it: a negation just before it ("he has never been hit"), a hypothetical or a
+question about procedure ("what happens if the school makes a referral"), an idiom it sits
+inside ("this process is killing me"), fiction or news in the same sentence, a history that
+is over ("years ago ... we left"), or a known SEN behaviour that professionals manage.
+Everything is token-based (cue patterns run through the spaCy Matcher), never substrings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from spacy.tokens import Doc
+
+from nlp.rules import Rule
+
+# Tokens that end a clause: a negation or "if" before one of these does not reach past it.
+CLAUSE_BREAKS = frozenset(
+    {
+        ",",
+        ";",
+        ":",
+        ".",
+        "!",
+        "?",
+        "-",
+        "–",
+        "—",
+        "but",
+        "and",
+        "so",
+        "because",
+        "cos",
+        "or",
+        "then",
+        "though",
+        "although",
+        "however",
+        "um",
+        "er",
+        "erm",
+        "uh",
+        "anyway",
+    }
+)
+NEGATION_REACH = 4  # tokens before the match a negation cue may stand
+HYPOTHETICAL_REACH = 8
+PROCEDURE_REACH = 15
+SENTENCE_REACH = 15  # fiction/news, history and urgency cues: same sentence, this near
+
+
+@dataclass(frozen=True)
+class CueHit:
+    """A context cue found in the document."""
+
+    kind: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a match stands, its severity, and (if silenced) which context did it."""
+
+    keep: bool
+    severity: str
+    silenced_by: str | None = None
+
+
+class Context:
+    """Cue positions for one document, queried per match."""
+
+    def __init__(self, doc: Doc, hits: Iterable[CueHit]) -> None:
+        self.doc = doc
+        self.by_kind: dict[str, list[CueHit]] = {}
+        for hit in hits:
+            self.by_kind.setdefault(hit.kind, []).append(hit)
+        escalating = bool(self.by_kind.get("escalation"))
+        # Document-wide explanations: a plan or professional anywhere in the message counts,
+        # unless the message also says things are getting worse or nobody is helping yet.
+        self.explained = {
+            kind for kind in ("managed", "clinical") if self.by_kind.get(kind) and not escalating
+        }
+
+    def judge(self, rule: Rule, start: int, end: int) -> Verdict:
+        """Apply the context rules the rule does not opt out of, in a fixed order."""
+        sent = self.doc[start].sent
+        clause = self._clause_start(start, sent.start)
+        checks = (
+            ("idiom", lambda h: h.start < end and h.end > start),
+            ("negation", lambda h: max(clause, start - NEGATION_REACH) <= h.start < start),
+            (
+                "hypothetical",
+                lambda h: max(clause, start - HYPOTHETICAL_REACH) <= h.start < start,
+            ),
+            (
+                "procedure",
+                lambda h: max(sent.start, start - PROCEDURE_REACH) <= h.start < start,
+            ),
+            ("fiction", lambda h: self._near(h, sent, start, end)),
+            ("historic", lambda h: self._near(h, sent, start, end)),
+        )
+        for kind, applies in checks:
+            if kind in rule.ignore:
+                continue
+            if any(applies(h) for h in self.by_kind.get(kind, ())):
+                return Verdict(False, rule.severity, kind)
+        for kind in rule.explained_by:
+            if kind in self.explained:
+                return Verdict(False, rule.severity, kind)
+        if "accident" in rule.explained_by and any(
+            self._near(h, sent, start, end) for h in self.by_kind.get("accident", ())
+        ):
+            return Verdict(False, rule.severity, "accident")
+        severity = rule.severity
+        if severity == "concern" and any(
+            self._near(h, sent, start, end) for h in self.by_kind.get("imminent", ())
+        ):
+            severity = "immediate"
+        return Verdict(True, severity)
+
+    def _clause_start(self, start: int, floor: int) -> int:
+        doc = self.doc
+        i = start - 1
+        while i >= floor:
+            if doc[i].lower_ in CLAUSE_BREAKS:
+                return i + 1
+            i -= 1
+        return floor
+
+    @staticmethod
+    def _near(hit: CueHit, sent, start: int, end: int) -> bool:
+        return (
+            sent.start <= hit.start < sent.end
+            and hit.end > start - SENTENCE_REACH
+            and hit.start < end + SENTENCE_REACH
+        )

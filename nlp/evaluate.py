@@ -1,0 +1,176 @@
+"""Measure the risk detector on a labelled JSONL file.
+
+    python -m nlp.evaluate FILE [--verbose]
+
+Each line: {"id", "text", "label": "risk"|"no_risk"|"borderline", "category", "channel"}.
+Prints recall on ``risk``, the false-positive rate on ``no_risk``, the flag rate on
+``borderline``, a table per category and per channel, and the ids of misses and false
+alarms. Email texts are passed through ``strip_quoted_reply`` first, as the gateway does.
+The file path may also come from the INTAKE_RISK_EVAL environment variable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from nlp.quoting import strip_quoted_reply
+from nlp.risk import Assessment, RiskDetector, get_detector
+
+
+@dataclass(frozen=True)
+class Item:
+    """One labelled example."""
+
+    id: str
+    text: str
+    label: str
+    category: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """The figures and the per-item outcomes."""
+
+    items: tuple[Item, ...]
+    results: tuple[Assessment, ...]
+
+    def rate(self, label: str) -> float:
+        flagged = [
+            r.flagged for i, r in zip(self.items, self.results, strict=True) if i.label == label
+        ]
+        return sum(flagged) / len(flagged) if flagged else float("nan")
+
+    @property
+    def recall(self) -> float:
+        return self.rate("risk")
+
+    @property
+    def false_positive_rate(self) -> float:
+        return self.rate("no_risk")
+
+    @property
+    def borderline_flag_rate(self) -> float:
+        return self.rate("borderline")
+
+    def misses(self) -> list[Item]:
+        return [
+            i
+            for i, r in zip(self.items, self.results, strict=True)
+            if i.label == "risk" and not r.flagged
+        ]
+
+    def false_alarms(self) -> list[tuple[Item, Assessment]]:
+        return [
+            (i, r)
+            for i, r in zip(self.items, self.results, strict=True)
+            if i.label == "no_risk" and r.flagged
+        ]
+
+
+def load_items(path: str) -> list[Item]:
+    """Read the labelled file; a bad line is a hard error naming the line."""
+    items = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                items.append(
+                    Item(
+                        str(row["id"]),
+                        row["text"],
+                        row["label"],
+                        row.get("category") or "",
+                        row.get("channel") or "",
+                    )
+                )
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}: line {number}: {exc}") from None
+    return items
+
+
+def prepare(item: Item) -> str:
+    """The text the gateway would assess for this item."""
+    return strip_quoted_reply(item.text) if item.channel == "email" else item.text
+
+
+def evaluate(items: Iterable[Item], detector: RiskDetector | None = None) -> Report:
+    """Assess every item and keep the outcomes."""
+    items = tuple(items)
+    detector = detector or get_detector()
+    return Report(items, tuple(detector.assess_many(prepare(i) for i in items)))
+
+
+def _table(report: Report, key: str) -> list[str]:
+    groups: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
+    for item, result in zip(report.items, report.results, strict=True):
+        groups[getattr(item, key)][item.label].append(result.flagged)
+    labels = ("risk", "no_risk", "borderline")
+    lines = [f"{key:<24}" + "".join(f"{label + ' flagged':>22}" for label in labels)]
+    for name in sorted(groups):
+        cells = []
+        for label in labels:
+            flags = groups[name].get(label, [])
+            cells.append(
+                f"{sum(flags):>4}/{len(flags):<4} {sum(flags) / len(flags):6.1%}" if flags else "-"
+            )
+        lines.append(f"{name:<24}" + "".join(f"{c:>22}" for c in cells))
+    return lines
+
+
+def format_report(report: Report, verbose: bool = False) -> str:
+    """The printed summary."""
+    n = {
+        label: sum(1 for i in report.items if i.label == label)
+        for label in ("risk", "no_risk", "borderline")
+    }
+    out = [
+        f"items: {len(report.items)} "
+        f"(risk {n['risk']}, no_risk {n['no_risk']}, borderline {n['borderline']})",
+        f"recall on risk:               {report.recall:.3f}",
+        f"false-positive rate no_risk:  {report.false_positive_rate:.3f}",
+        f"flag rate on borderline:      {report.borderline_flag_rate:.3f}",
+        "",
+        *_table(report, "category"),
+        "",
+        *_table(report, "channel"),
+        "",
+        "misses (risk not flagged): " + (", ".join(i.id for i in report.misses()) or "none"),
+        "false alarms (no_risk flagged): "
+        + (", ".join(i.id for i, _ in report.false_alarms()) or "none"),
+    ]
+    if verbose:
+        for item, result in report.false_alarms():
+            for e in result.evidence:
+                out.append(f"  {item.id} [{e.rule}] {e.text!r}")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m nlp.evaluate", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("file", nargs="?", default=os.environ.get("INTAKE_RISK_EVAL"))
+    parser.add_argument("--verbose", "-v", action="store_true", help="show false-alarm evidence")
+    args = parser.parse_args(argv)
+    if not args.file:
+        parser.error("give FILE or set INTAKE_RISK_EVAL")
+    try:
+        items = load_items(args.file)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(format_report(evaluate(items), verbose=args.verbose))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
