@@ -64,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     clist = concerns.add_parser("list", help="list concerns and their alert status")
     clist.add_argument("--json", action="store_true")
+    simulate = sub.add_parser("simulate", help="try the service locally as a parent would")
+    simulate_kinds = simulate.add_subparsers(dest="action", required=True)
+    sim_call = simulate_kinds.add_parser("call", help="a terminal phone call to the gateway")
+    sim_call.add_argument(
+        "--from", dest="caller", default="+447911123456",
+        help="the caller's number, or 'withheld' (default: +447911123456)",
+    )
+    sim_call.add_argument("--url", help="the gateway's address (default: from INTAKE_HTTP_*)")
     return parser
 
 
@@ -77,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.command == "serve":
             return _serve(settings)
+        if args.command == "simulate" and args.action == "call":
+            return _simulate_call(settings, args)
         return asyncio.run(_with_database(settings, _COMMANDS[args.command], args))
     except (CommandError, SettingsError, DatabaseUnavailable, SecretKeyError) as exc:
         print(f"intake: {exc}", file=sys.stderr)
@@ -92,6 +102,23 @@ def _serve(settings: Settings) -> int:
     settings.prepare_data_dir()
     configure_logging(settings.data_dir, settings.log_level)
     asyncio.run(serve(settings))
+    return EXIT_OK
+
+
+def _simulate_call(settings: Settings, args: argparse.Namespace) -> int:
+    from intake.voice.signature import TwilioSignature, development_auth_token
+    from intake.voice.simulate import play_call
+
+    settings.prepare_data_dir()
+    token = settings.twilio_auth_token or development_auth_token(settings.keyring())
+    url = args.url or f"http://{settings.http_host}:{settings.http_port}"
+    caller = None if args.caller.lower() in {"withheld", "anonymous", ""} else args.caller
+    try:
+        asyncio.run(play_call(url, TwilioSignature(token, settings.public_url), caller))
+    except OSError as exc:
+        raise CommandError(f"cannot reach the gateway at {url} ({type(exc).__name__})") from None
+    except EOFError:
+        pass
     return EXIT_OK
 
 
