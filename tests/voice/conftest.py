@@ -59,9 +59,9 @@ def voice_settings(data_dir: Path) -> Settings:
 
 @pytest.fixture
 def risk_detector():
-    from tests.conftest import KeywordRisk  # TEMP until nlp.risk loads
+    from nlp.risk import get_detector
 
-    return KeywordRisk(("hits my son", "RISKY"))
+    return get_detector()
 
 
 @pytest.fixture

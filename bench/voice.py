@@ -1,0 +1,141 @@
+"""Webhook latency under 50 concurrent calls, against a bare aiohttp handler returning fixed
+TwiML in the same run.
+
+Each side runs as its own server process on loopback; the same client (signed Twilio-style
+form posts) drives both, so the ratio is what the gateway's work costs per webhook.
+
+    python -m bench.voice [--calls 50] [--rounds 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+from intake.voice.signature import TwilioSignature
+from intake.voice.simulate import CallDriver
+
+TOKEN = "bench-token-0123456789abcdef0123"
+PUBLIC = "http://bench.invalid"
+FIXED = (
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Gather action="/twilio/voice/consent?n=1" '
+    'input="dtmf speech" numDigits="1"><Say voice="Polly.Amy">Hello</Say></Gather></Response>'
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve_bare(port: int) -> None:
+    from aiohttp import web
+
+    async def fixed(request: web.Request) -> web.Response:
+        await request.post()
+        return web.Response(text=FIXED, content_type="text/xml")
+
+    app = web.Application()
+    app.router.add_route("POST", "/{tail:.*}", fixed)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def _start(kind: str, port: int, data_dir: Path) -> subprocess.Popen:
+    env = dict(os.environ, INTAKE_DATA_DIR=str(data_dir), INTAKE_HTTP_PORT=str(port),
+               TWILIO_AUTH_TOKEN=TOKEN, INTAKE_PUBLIC_URL=PUBLIC, INTAKE_LOG_LEVEL="WARNING",
+               INTAKE_ADVISER_NUMBER="+441632960001", INTAKE_OFFICE_HOURS="Mon-Sun 00:00-23:59")
+    if kind == "bare":
+        cmd = [sys.executable, "-m", "bench.voice", "--serve-bare", str(port)]
+    else:
+        cmd = [sys.executable, "-m", "intake", "serve"]
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def _wait_up(url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(300):
+            try:
+                async with session.post(url + "/twilio/voice") as resp:
+                    await resp.read()
+                    return
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+async def _one_call(session: aiohttp.ClientSession, url: str, latencies: list[float], n: int):
+    call = CallDriver(session, url, TwilioSignature(TOKEN, PUBLIC), f"+4479115{n:05d}")
+    steps = [
+        ("/twilio/voice?n=0", {}),
+        ("/twilio/voice/consent?n=1", {"Digits": "1" if n % 2 else "2"}),
+        ("/twilio/voice/help?n=2", {"SpeechResult": "I need help with my son's EHC plan review"}),
+        ("/twilio/status", {"CallStatus": "completed"}),
+    ]
+    for path, extra in steps:
+        started = time.perf_counter()
+        doc = await call.post(path, call.form(**extra))
+        latencies.append((time.perf_counter() - started) * 1000)
+        if doc.status not in (200, 204):
+            raise RuntimeError(f"{path} answered {doc.status}")
+
+
+async def _load(url: str, calls: int, rounds: int) -> list[float]:
+    latencies: list[float] = []
+    connector = aiohttp.TCPConnector(limit=calls)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        for r in range(rounds):
+            await asyncio.gather(*(_one_call(session, url, latencies, r * calls + i)
+                                   for i in range(calls)))
+    return latencies
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--serve-bare", type=int)
+    args = parser.parse_args()
+    if args.serve_bare:
+        serve_bare(args.serve_bare)
+        return
+    results = {}
+    for kind in ("bare", "gateway"):
+        port = _free_port()
+        with tempfile.TemporaryDirectory() as tmp:
+            server = _start(kind, port, Path(tmp))
+            try:
+                url = f"http://127.0.0.1:{port}"
+                asyncio.run(_wait_up(url))
+                asyncio.run(_load(url, args.calls, 1))  # warm up
+                results[kind] = asyncio.run(_load(url, args.calls, args.rounds))
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+    print(f"voice webhooks, {args.calls} concurrent calls x {args.rounds} rounds, 4 webhooks each")
+    print(f"{'server':<10}{'requests':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    for kind, values in results.items():
+        print(f"{kind:<10}{len(values):>10}{statistics.median(values):>10.2f}"
+              f"{_pct(values, 0.99):>10.2f}")
+    bare, gw = results["bare"], results["gateway"]
+    print(f"ratio gateway/bare: p50 {statistics.median(gw) / statistics.median(bare):.2f}x, "
+          f"p99 {_pct(gw, 0.99) / _pct(bare, 0.99):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
