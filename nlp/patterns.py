@@ -37,10 +37,21 @@ class PatternError(ValueError):
 
 @dataclass(frozen=True)
 class Compiled:
-    """A spaCy token pattern plus the lemma anchor set used to skip hopeless documents."""
+    """A spaCy token pattern, plus what the index needs to skip hopeless documents.
+
+    ``required`` pairs each required element's position with the lemmas one of which must
+    be in the text (fuzzy and negated elements are never required); ``widths`` gives each
+    element's minimum and maximum number of tokens.
+    """
 
     tokens: list[dict]
-    anchor: frozenset[str] | None  # None: cannot be prefiltered (fuzzy-only); always run
+    required: tuple[tuple[int, frozenset[str]], ...]
+    widths: tuple[tuple[int, int], ...]
+
+    @property
+    def anchor(self) -> frozenset[str] | None:
+        """The smallest required lemma set (None: the pattern cannot be prefiltered)."""
+        return min((r for _, r in self.required), key=len) if self.required else None
 
 
 @dataclass(frozen=True)
@@ -57,18 +68,26 @@ def compile_pattern(text: str, lexicon: Lexicon) -> Compiled:
     if not elements:
         raise PatternError("empty pattern")
     tokens: list[dict] = []
-    anchors: list[frozenset[str]] = []
-    for element in elements:
+    required: list[tuple[int, frozenset[str]]] = []
+    widths: list[tuple[int, int]] = []
+    for index, element in enumerate(elements):
         token, anchor = _compile_element(element, lexicon)
         tokens.append(token)
+        op = token.get("OP")
+        if op == "?":
+            widths.append((0, 1))
+        elif op:
+            low, high = op.strip("{}").split(",")
+            widths.append((int(low), int(high)))
+        else:
+            widths.append((1, 1))
         if anchor is not None:
-            anchors.append(anchor)
+            required.append((index, anchor))
     if all("OP" in t and t.get("OP", "").startswith("{") and len(t) == 1 for t in tokens):
         raise PatternError(f"pattern {text!r} is only gaps")
     if tokens[0].keys() == {"OP"} or tokens[-1].keys() == {"OP"}:
         raise PatternError(f"pattern {text!r} may not start or end with a gap")
-    anchor = min(anchors, key=len) if anchors else None
-    return Compiled(tokens=tokens, anchor=anchor)
+    return Compiled(tokens=tokens, required=tuple(required), widths=tuple(widths))
 
 
 def _compile_element(element: str, lexicon: Lexicon) -> tuple[dict, frozenset[str] | None]:

@@ -17,17 +17,20 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from spacy.attrs import LEMMA
+from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
 
-from nlp.context import Context, CueHit
-from nlp.pipeline import build_pipeline, compile_matcher
+from nlp.context import CLAUSE_BREAKS, Context, CueHit, Sentences
+from nlp.index import PatternIndex, Tokens
+from nlp.pipeline import build_pipeline
 from nlp.rules import RuleSet, load_rules
 
 CHUNK_CHARS = 4000  # text per spaCy call: bounds the time and memory of one call
 CHUNK_OVERLAP = 300  # characters repeated between chunks so boundary phrases are not lost
-NEAR = "#near"  # matcher key suffix for a rule's "near" patterns
 NEAR_TOKENS = 30  # how close a "near" pattern must be to the rule's match
+CUE_WINDOW = 20  # context cues are looked for this far around a match, within its sentence
+DOC_WIDE = frozenset({"managed", "clinical", "escalation"})  # cue kinds that count anywhere
+SENTENCE_ENDERS = tuple(Sentencizer.default_punct_chars)
 
 
 @dataclass(frozen=True)
@@ -70,31 +73,37 @@ class RiskDetector:
     def __init__(self, rules_dir: Path | None = None) -> None:
         self.ruleset: RuleSet = load_rules(rules_dir)
         self.nlp = build_pipeline()
-        self._lemmatizer = self.nlp.get_pipe("lemmatizer")
-        self._sentencizer = self.nlp.get_pipe("sentencizer")
         vocab = self.nlp.vocab
         self._rules = {rule.id: rule for rule in self.ruleset.rules}
-        self._rule_key = {vocab.strings.add(r.id): r for r in self.ruleset.rules}
-        self._cue_kind = {vocab.strings.add(c.id): c.kind for c in self.ruleset.cues}
-        self.matcher = compile_matcher(
-            vocab,
-            [(r.id, r.patterns) for r in self.ruleset.rules]
-            + [(r.id + NEAR, r.near) for r in self.ruleset.rules if r.near],
+        self._cue_kind = {c.id: c.kind for c in self.ruleset.cues}
+        self.index = PatternIndex(
+            vocab, ((r.id, p) for r in self.ruleset.rules for p in r.patterns)
         )
-        self._near_key = {
-            vocab.strings.add(r.id + NEAR): r.id for r in self.ruleset.rules if r.near
+        self._near = {
+            r.id: PatternIndex(vocab, ((r.id, p) for p in r.near))
+            for r in self.ruleset.rules
+            if r.near
         }
-        self._her_guard = self.ruleset.lexicon.lemmas.get("NOT_AFTER_HER", frozenset())
-        self.cue_matcher = compile_matcher(vocab, ((c.id, c.patterns) for c in self.ruleset.cues))
-        anchors: set[int] = set()
-        self._always = False
-        for rule in self.ruleset.rules:
-            for pattern in rule.patterns:
-                if pattern.anchor is None:
-                    self._always = True
-                else:
-                    anchors.update(vocab.strings.add(lemma) for lemma in pattern.anchor)
-        self._anchors = frozenset(anchors)
+        local = [c for c in self.ruleset.cues if c.kind not in DOC_WIDE]
+        wide = [c for c in self.ruleset.cues if c.kind in DOC_WIDE]
+        self.cues = PatternIndex(vocab, ((c.id, p) for c in local for p in c.patterns))
+        self.doc_cues = PatternIndex(vocab, ((c.id, p) for c in wide for p in c.patterns))
+        self._doc_wide_cues = frozenset(
+            vocab.strings.add(lemma)
+            for c in wide
+            for p in c.patterns
+            for _, lemmas in p.required
+            for lemma in lemmas
+        ) or frozenset({0})
+        strings = vocab.strings
+        self._enders = frozenset(strings.add(c) for c in SENTENCE_ENDERS)
+        self._blank_lines = frozenset(strings.add(t) for t in ("\n\n", "\n\n\n", "\n \n"))
+        self._punct = frozenset(strings.add(c) for c in ",.;:!?\"'()-–—") | self._enders
+        self._clause_breaks = frozenset(strings.add(w) for w in CLAUSE_BREAKS) | self._blank_lines
+        self._her = vocab.strings.add("her")
+        self._her_guard = frozenset(
+            vocab.strings.add(x) for x in self.ruleset.lexicon.lemmas.get("NOT_AFTER_HER", ())
+        )
 
     # -- public API ---------------------------------------------------------------------
 
@@ -131,38 +140,34 @@ class RiskDetector:
 
     # -- internals ----------------------------------------------------------------------
 
-    def _is_candidate(self, doc: Doc) -> bool:
-        if self._always:
-            return True
-        return not self._anchors.isdisjoint(doc.to_array(LEMMA).tolist())
-
     def _assess_doc(self, doc: Doc, offset: int, original: str) -> list[tuple[Evidence, str]]:
-        if not len(doc) or not self._is_candidate(doc):
+        if not len(doc):
             return []
-        matches = self.matcher(doc)
+        tokens = Tokens(doc)
+        lemmas, lowers = tokens.lemmas, tokens.lowers
+        matches = self.index.find(doc, tokens)
         if not matches:
             return []
-        self._sentencizer(doc)
-        context = Context(
-            doc,
-            (CueHit(self._cue_kind[key], s, e) for key, s, e in self.cue_matcher(doc)),
-        )
-        near: dict[str, list[int]] = {}
-        for key, start, _end in matches:
-            if key in self._near_key:
-                near.setdefault(self._near_key[key], []).append(start)
-        out: list[tuple[Evidence, str]] = []
-        for key, start, end in matches:
-            rule = self._rule_key.get(key)
-            if rule is None:
+        sentences = Sentences(lowers, self._enders, self._blank_lines)
+        candidates = []
+        for key, start, end in _longest_per_rule(matches):
+            start, end = _trim(lowers, self._punct, start, end)
+            if sentences.start[start] != sentences.start[end - 1]:
+                continue  # a gap must not join two sentences
+            if self._possessive_her(lemmas, end):
                 continue
-            if rule.near and not any(
-                abs(pos - start) <= NEAR_TOKENS for pos in near.get(rule.id, ())
+            rule = self._rules[key]
+            if rule.near and not self._near[rule.id].find(
+                doc, tokens, max(0, start - NEAR_TOKENS), min(len(doc), end + NEAR_TOKENS)
             ):
                 continue
-            start, end = _trim(doc, start, end)
-            if self._possessive_her(doc, end):
-                continue
+            candidates.append((rule, start, end))
+        if not candidates:
+            return []
+        hits = self._cue_hits(doc, tokens, sentences, candidates)
+        context = Context(lowers, sentences, self._clause_breaks, hits)
+        out: list[tuple[Evidence, str]] = []
+        for rule, start, end in candidates:
             verdict = context.judge(rule, start, end)
             if not verdict.keep:
                 continue
@@ -171,19 +176,53 @@ class RiskDetector:
             out.append((Evidence(s, e, original[s:e], rule.category, rule.id), verdict.severity))
         return out
 
-    def _possessive_her(self, doc: Doc, end: int) -> bool:
+    def _cue_hits(self, doc: Doc, tokens: Tokens, sentences: Sentences, candidates) -> list[CueHit]:
+        """Context cues, searched only in the sentences around candidate matches."""
+        windows: list[tuple[int, int]] = []
+        for _rule, start, end in sorted(candidates, key=lambda c: c[1]):
+            lo = max(sentences.start[start], start - CUE_WINDOW)
+            hi = min(sentences.end[end - 1], end + CUE_WINDOW)
+            if windows and lo <= windows[-1][1]:
+                windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
+            else:
+                windows.append((lo, hi))
+        hits = [
+            CueHit(self._cue_kind[key], s, e)
+            for lo, hi in windows
+            for key, s, e in self.cues.find(doc, tokens, lo, hi)
+        ]
+        if self._doc_wide_cues.isdisjoint(tokens.present):
+            return hits
+        # "managed", "clinical" and "escalation" cues count anywhere in the text.
+        hits.extend(
+            CueHit(self._cue_kind[key], s, e) for key, s, e in self.doc_cues.find(doc, tokens)
+        )
+        return hits
+
+    def _possessive_her(self, lemmas: list[int], end: int) -> bool:
         """A match ending in "her" followed by a body part or a person ("hit her head",
         "kicked her TA") is about her possessions, not her: drop it."""
-        return (
-            doc[end - 1].lower_ == "her" and end < len(doc) and doc[end].lemma_ in self._her_guard
-        )
+        return lemmas[end - 1] == self._her and end < len(lemmas) and lemmas[end] in self._her_guard
 
 
-def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
+def _longest_per_rule(matches: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Several patterns of one rule often match overlapping spans: keep the longest."""
+    kept: list[tuple[str, int, int]] = []
+    taken: dict[str, list[tuple[int, int]]] = {}
+    for key, start, end in sorted(matches, key=lambda m: (m[1] - m[2], m[1])):
+        spans = taken.setdefault(key, [])
+        if any(start < e and end > s for s, e in spans):
+            continue
+        spans.append((start, end))
+        kept.append((key, start, end))
+    return sorted(kept, key=lambda m: (m[1], m[2]))
+
+
+def _trim(lowers: list[int], punct: frozenset[int], start: int, end: int) -> tuple[int, int]:
     """Drop punctuation a gap swallowed at either edge, so evidence reads cleanly."""
-    while end - start > 1 and doc[end - 1].is_punct:
+    while end - start > 1 and lowers[end - 1] in punct:
         end -= 1
-    while end - start > 1 and doc[start].is_punct:
+    while end - start > 1 and lowers[start] in punct:
         start += 1
     return start, end
 
