@@ -81,7 +81,7 @@ class ConcernStore:
             status="open",
             raised_at=now,
         )
-        async with self._db.sessions() as session, session.begin():
+        async with self._db.transaction() as session:
             session.add(row)
             await session.flush()
             primary = await session.get(OnCall, "primary")
@@ -121,7 +121,7 @@ class ConcernStore:
         """The concern's content, for the safeguarding role only; every read is audited."""
         if reader_role is not Role.SAFEGUARDING_LEAD:
             raise NotPermitted("only the safeguarding role may read a concern")
-        async with self._db.sessions() as session, session.begin():
+        async with self._db.transaction() as session:
             row = await session.get(Concern, concern_id)
             if row is None:
                 raise LookupError(concern_id)
@@ -141,7 +141,7 @@ class ConcernStore:
 
     async def acknowledge(self, concern_id: str, by: str) -> None:
         now = utcnow()
-        async with self._db.sessions() as session, session.begin():
+        async with self._db.transaction() as session:
             row = await session.get(Concern, concern_id)
             if row is None:
                 raise LookupError(concern_id)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import uuid
+from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -11,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage.crypto import FieldCipher, Keyring
 from storage.engine import check_connection, is_sqlite, make_engine
 from storage.migrate import migrate
+
+log = logging.getLogger("storage.database")
 
 
 def new_id() -> str:
@@ -26,6 +31,13 @@ class Database:
         self.cipher = FieldCipher(keyring)
         self.sessions = async_sessionmaker(engine, expire_on_commit=False, class_=AsyncSession)
         self.is_sqlite = is_sqlite(engine)
+        # SQLite has one writer at a time; writers in this process take turns here instead of
+        # spinning in SQLite's busy handler (which sleeps in steps of up to 100 ms).
+        self._write_lock: asyncio.Lock | contextlib.nullcontext = (
+            asyncio.Lock() if self.is_sqlite else contextlib.nullcontext()
+        )
+        self._erase_requested = False
+        self._eraser: asyncio.Task | None = None
 
     @classmethod
     async def open(cls, url: str, keyring: Keyring, *, run_migrations: bool = True) -> Database:
@@ -37,9 +49,21 @@ class Database:
         except BaseException:
             await engine.dispose()
             raise
-        return cls(engine, keyring)
+        db = cls(engine, keyring)
+        await db.erase_freed_pages()  # a crash may have left a purge's pages in the WAL
+        return db
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction, committed on success and rolled back on error."""
+        async with self._write_lock, self.sessions() as session, session.begin():
+            yield session
 
     async def close(self) -> None:
+        if self._eraser is not None:
+            await asyncio.gather(self._eraser, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self.erase_freed_pages()
         await self.engine.dispose()
 
     async def ping(self) -> bool:
@@ -57,10 +81,31 @@ class Database:
         """
         if not self.is_sqlite:
             return
-        for _ in range(50):
-            async with self.engine.connect() as conn:
-                row = (await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))).one()
-            if row[0] == 0:
-                return
-            await asyncio.sleep(0.02)
+        async with self._write_lock:  # no writer mid-way: only readers can delay it
+            for _ in range(200):
+                async with self.engine.connect() as conn:
+                    row = (await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))).one()
+                if row[0] == 0:
+                    return
+                await asyncio.sleep(0.01)
         raise RuntimeError("could not checkpoint the SQLite WAL after a purge (database busy)")
+
+    def erase_soon(self) -> None:
+        """Erase freed pages in the background, coalescing requests that arrive meanwhile.
+
+        For request paths (a caller saying no) that should not wait for the checkpoint; the
+        purge itself has already committed and secure_delete has zeroed the rows.
+        """
+        if not self.is_sqlite:
+            return
+        self._erase_requested = True
+        if self._eraser is None or self._eraser.done():
+            self._eraser = asyncio.get_running_loop().create_task(self._erase_while_requested())
+
+    async def _erase_while_requested(self) -> None:
+        while self._erase_requested:
+            self._erase_requested = False
+            try:
+                await self.erase_freed_pages()
+            except Exception as exc:  # noqa: BLE001 - retried on the next purge and at close
+                log.warning("erase_failed", extra={"fields": {"error": type(exc).__name__}})

@@ -9,6 +9,7 @@ not even in SQLite's freed pages or write-ahead log.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -91,6 +92,8 @@ class Records:
 
         The old row is deleted rather than updated so its ciphertext is erased by secure_delete.
         An existing row keeps its original expiry: a held item never lives past its first TTL.
+        Keys of `data` replace the old row's; other keys (a channel adapter's notes, such as an
+        email thread's reply details) are kept.
         """
         now = now or utcnow()
         key = self.thread_hash(channel, thread_ref)
@@ -101,11 +104,13 @@ class Records:
             "texts": list(texts),
             "data": data or {},
         }
-        async with self._db.sessions() as session, session.begin():
+        async with self._db.transaction() as session:
             old = await session.scalar(select(PendingItem).where(PendingItem.thread_hash == key))
             created, expires = now, now + ttl
             if old is not None:
                 created, expires = old.created_at, min(old.expires_at, now + ttl)
+                if old.payload_enc is not None:
+                    payload["data"] = {**self._held_view(old, thread_ref).data, **payload["data"]}
                 await session.delete(old)
                 await session.flush()
             row = PendingItem(
@@ -119,6 +124,19 @@ class Records:
                 expires_at=expires,
             )
             session.add(row)
+        return self._held_view(row, thread_ref)
+
+    async def annotate_hold(self, channel: Channel, thread_ref: str, data: dict) -> HeldItem | None:
+        """Merge a channel adapter's notes into a held item's data (its texts and contact are
+        untouched); None if nothing is held for the thread."""
+        key = self.thread_hash(channel, thread_ref)
+        async with self._db.transaction() as session:
+            row = await session.scalar(select(PendingItem).where(PendingItem.thread_hash == key))
+            if row is None or row.payload_enc is None:
+                return None
+            payload = json.loads(self._cipher.open(row.payload_enc, PAYLOAD))
+            payload["data"] = {**payload.get("data", {}), **data}
+            row.payload_enc = self._cipher.seal(json.dumps(payload), PAYLOAD)
         return self._held_view(row, thread_ref)
 
     async def held(
@@ -141,25 +159,29 @@ class Records:
             )
 
     async def purge_held(
-        self, channel: Channel, thread_ref: str, outcome: str | None = None
+        self, channel: Channel, thread_ref: str, outcome: str | None = None, *, wait: bool = True
     ) -> bool:
-        """Delete every row of a pending item and erase it from disk; count the outcome."""
+        """Delete every row of a pending item and erase it from disk; count the outcome.
+
+        With wait=False the erasure of freed pages runs in the background (request paths)."""
         key = self.thread_hash(channel, thread_ref)
-        async with self._db.sessions() as session, session.begin():
+        async with self._db.transaction() as session:
             result = await session.execute(
                 delete(PendingItem).where(PendingItem.thread_hash == key)
             )
             if outcome:
                 await self._tally(session, str(channel), outcome)
-        await self._db.erase_freed_pages()
+        await self._erase(wait)
         return bool(result.rowcount)
 
-    async def mark_declined(self, channel: Channel, thread_ref: str, ttl: timedelta) -> None:
+    async def mark_declined(
+        self, channel: Channel, thread_ref: str, ttl: timedelta, *, wait: bool = True
+    ) -> None:
         """The parent said no: erase everything held for the thread, keeping only a marker (no
         contact, no text) so the rest of the call is not recorded or asked again."""
         key = self.thread_hash(channel, thread_ref)
         now = utcnow()
-        async with self._db.sessions() as session, session.begin():
+        async with self._db.transaction() as session:
             await session.execute(delete(PendingItem).where(PendingItem.thread_hash == key))
             session.add(
                 PendingItem(
@@ -174,21 +196,30 @@ class Records:
                 )
             )
             await self._tally(session, str(channel), "declined")
-        await self._db.erase_freed_pages()
+        await self._erase(wait)
 
-    async def purge_expired(self, now: datetime | None = None) -> int:
-        """Purge every held item past its TTL (a parent who never answered): tally as no_answer."""
+    async def purge_expired(
+        self,
+        now: datetime | None = None,
+        before_purge: Callable[[AsyncSession, list[HeldItem]], Awaitable[None]] | None = None,
+    ) -> int:
+        """Purge every held item past its TTL (a parent who never answered): tally as no_answer.
+
+        `before_purge` sees the expired items that were still waiting for an answer (decrypted,
+        thread_ref unknown) inside the purge's transaction: an adapter can queue its "nothing was
+        kept" reply so that it is queued if and only if the hold is purged.
+        """
         now = now or utcnow()
-        async with self._db.sessions() as session, session.begin():
+        async with self._db.transaction() as session:
             expired = list(
-                await session.execute(
-                    select(PendingItem.id, PendingItem.channel, PendingItem.state).where(
-                        PendingItem.expires_at <= now
-                    )
-                )
+                await session.scalars(select(PendingItem).where(PendingItem.expires_at <= now))
             )
             if not expired:
                 return 0
+            if before_purge is not None:
+                waiting = [self._held_view(r, "") for r in expired if r.state != "declined"]
+                if waiting:
+                    await before_purge(session, waiting)
             await session.execute(
                 delete(PendingItem).where(PendingItem.id.in_([r.id for r in expired]))
             )
@@ -197,6 +228,12 @@ class Records:
                     await self._tally(session, row.channel, "no_answer")
         await self._db.erase_freed_pages()
         return len(expired)
+
+    async def _erase(self, wait: bool) -> None:
+        if wait:
+            await self._db.erase_freed_pages()
+        else:
+            self._db.erase_soon()
 
     def _held_view(self, row: PendingItem, thread_ref: str) -> HeldItem:
         payload = json.loads(self._cipher.open(row.payload_enc, PAYLOAD)) if row.payload_enc else {}
@@ -252,7 +289,7 @@ class Records:
             created_at=now,
             updated_at=now,
         )
-        async with self._db.sessions() as session, session.begin():
+        async with self._db.transaction() as session:
             session.add(consent_row)
             await session.flush()
             session.add(conversation)
@@ -274,6 +311,26 @@ class Records:
             )
         return conversation.id
 
+    async def thread_state(
+        self, channel: Channel, thread_ref: str, now: datetime | None = None
+    ) -> tuple[str | None, HeldItem | None]:
+        """Where a thread stands, in one session: its conversation, else its pending hold."""
+        now = now or utcnow()
+        key = self.thread_hash(channel, thread_ref)
+        async with self._db.sessions() as session:
+            conversation_id = await session.scalar(
+                select(Conversation.id)
+                .where(Conversation.thread_hash == key)
+                .order_by(Conversation.created_at.desc())
+                .limit(1)
+            )
+            if conversation_id is not None:
+                return conversation_id, None
+            row = await session.scalar(select(PendingItem).where(PendingItem.thread_hash == key))
+        if row is None or row.expires_at <= now:
+            return None, None
+        return None, self._held_view(row, thread_ref)
+
     async def conversation_for_thread(self, channel: Channel | str, thread_ref: str) -> str | None:
         key = self.thread_hash(channel, thread_ref)
         async with self._db.sessions() as session:
@@ -293,7 +350,7 @@ class Records:
         author_staff_id: str | None = None,
     ) -> str:
         now = utcnow()
-        async with self._db.sessions() as session, session.begin():
+        async with self._db.transaction() as session:
             conversation = await session.get(Conversation, conversation_id)
             if conversation is None:
                 raise ConsentRequired("no consented conversation with that id")
@@ -304,7 +361,7 @@ class Records:
 
     async def request_callback(self, conversation_id: str, actor: str = "gateway") -> None:
         """A consented caller asked an adviser to call back: it shows in the staff queue."""
-        async with self._db.sessions() as session, session.begin():
+        async with self._db.transaction() as session:
             conversation = await session.get(Conversation, conversation_id)
             if conversation is None:
                 raise ConsentRequired("a call-back needs a consented conversation")
@@ -312,7 +369,7 @@ class Records:
             audit.record(session, actor, "callback.request", "conversation", conversation_id)
 
     async def close_conversation(self, conversation_id: str, actor: str = "gateway") -> None:
-        async with self._db.sessions() as session, session.begin():
+        async with self._db.transaction() as session:
             conversation = await session.get(Conversation, conversation_id)
             if conversation is None:
                 raise NotFound(conversation_id)
@@ -370,7 +427,7 @@ class Records:
     async def subject_access(self, contact: Contact, actor: str = "cli") -> dict:
         """Everything held about one phone number or address, decrypted, as plain data."""
         key = self.contact_hash(contact)
-        async with self._db.sessions() as session, session.begin():
+        async with self._db.transaction() as session:
             conversations = list(
                 await session.scalars(
                     select(Conversation)
@@ -422,7 +479,7 @@ class Records:
 
     # -- anonymous statistics ------------------------------------------------------------------
     async def tally(self, channel: Channel | str, outcome: str) -> None:
-        async with self._db.sessions() as session, session.begin():
+        async with self._db.transaction() as session:
             await self._tally(session, str(channel), outcome)
 
     async def tallies(self) -> list[tuple[date, str, str, int]]:

@@ -43,7 +43,7 @@ class RotaStore:
             address = normalise_email(email)
         except ValueError as exc:
             raise RotaError(f"email refused: {exc}") from None
-        async with self._db.sessions() as session, session.begin():
+        async with self._db.transaction() as session:
             row = await session.get(OnCall, slot)
             if row is None:
                 row = OnCall(slot=slot)

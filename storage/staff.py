@@ -63,7 +63,7 @@ class StaffStore:
             active=True,
             created_at=utcnow(),
         )
-        async with self._db.sessions() as session, session.begin():
+        async with self._db.transaction() as session:
             exists = await session.scalar(select(func.count()).where(Staff.email == address))
             if exists:
                 raise StaffError(f"a staff account for {address} already exists")

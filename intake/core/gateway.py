@@ -99,14 +99,12 @@ class Gateway:
     async def _handle(self, inbound: Inbound) -> Reply:
         concern_id = await self.screen(inbound)
 
-        conversation_id = await self._records.conversation_for_thread(
+        conversation_id, held = await self._records.thread_state(
             inbound.channel, inbound.thread_ref
         )
-        held = None
         if conversation_id is not None:
             state = State.CONSENTED
         else:
-            held = await self._records.held(inbound.channel, inbound.thread_ref)
             state = State(held.state) if held is not None else State.NEW
         reprompts = int(held.data.get("reprompts", 0)) if held else 0
 
@@ -171,11 +169,13 @@ class Gateway:
             await self._records.close_conversation(conversation_id)
         elif Effect.DISCARD_HOLD in effects:
             if transition.state is State.DECLINED:
-                await self._records.mark_declined(channel, thread, ttl=self.hold_ttl(channel))
+                await self._records.mark_declined(
+                    channel, thread, ttl=self.hold_ttl(channel), wait=False
+                )
             else:  # hung up: before answering counts as no answer; a decline was counted already
                 asking = held is not None and held.state == State.ASKING_CONSENT
                 await self._records.purge_held(
-                    channel, thread, outcome="no_answer" if asking else None
+                    channel, thread, outcome="no_answer" if asking else None, wait=False
                 )
         elif transition.state is State.ASKING_CONSENT:
             if Effect.HOLD_TEXT in effects and inbound.text:
