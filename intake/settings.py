@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from storage.crypto import Keyring, load_or_create_secret
+from storage.values import InvalidContact, normalise_phone
 
 
 class SettingsError(ValueError):
@@ -69,7 +70,7 @@ class Settings:
                 "/"
             ),
             log_level=(env.get("INTAKE_LOG_LEVEL") or "INFO").upper(),
-            adviser_number=env.get("INTAKE_ADVISER_NUMBER") or None,
+            adviser_number=_phone(env, "INTAKE_ADVISER_NUMBER"),
             office_hours=env.get("INTAKE_OFFICE_HOURS") or cls.office_hours,
             timezone=env.get("INTAKE_TIMEZONE") or cls.timezone,
             emergency_message=env.get("INTAKE_EMERGENCY_MESSAGE") or cls.emergency_message,
@@ -97,6 +98,16 @@ class Settings:
     def keyring(self) -> Keyring:
         secret = self.secret_key or load_or_create_secret(self.data_dir)
         return Keyring.from_secret(secret)
+
+
+def _phone(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    try:
+        return normalise_phone(raw)
+    except InvalidContact:
+        raise SettingsError(f"{name} is not a phone number: {raw!r}") from None
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

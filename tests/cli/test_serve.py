@@ -85,3 +85,26 @@ def test_serve_with_an_unreachable_database_fails_in_one_line(tmp_path: Path):
     errors = [line for line in done.stderr.splitlines() if line.startswith("intake:")]
     assert len(errors) == 1 and "cannot reach the database" in errors[0]
     assert "hunter2" not in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("INTAKE_ADVISER_NUMBER", "call the office", "INTAKE_ADVISER_NUMBER is not a phone number"),
+        ("INTAKE_OFFICE_HOURS", "weekdays", "expected e.g. 'Mon-Fri 09:00-17:00'"),
+        ("INTAKE_TIMEZONE", "Mars/Olympus", "unknown time zone"),
+        ("INTAKE_HTTP_PORT", "eighty", "INTAKE_HTTP_PORT must be a whole number"),
+    ],
+)
+def test_serve_refuses_bad_settings_in_one_line(tmp_path: Path, name, value, message):
+    done = subprocess.run(
+        [sys.executable, "-m", "intake", "serve"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean_env(**{name: value, "INTAKE_HTTP_PORT": "0"} | {name: value}),
+    )
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("intake:")]
+    assert len(errors) == 1 and message in errors[0], done.stderr
