@@ -1,0 +1,246 @@
+"""Remove identifying details from text for case studies and log-safe excerpts.
+
+The policy allows case studies for training only "with identifying details removed". This
+finds phone numbers (``phonenumbers``), email addresses, UK postcodes, street addresses,
+dates of birth, NHS numbers and names - names known from the record, and names a text
+introduces with a cue ("my son Theo", "called Jade", "Mrs Patel", a sign-off line) - and
+replaces each with a placeholder such as ``[PHONE]`` or ``[NAME]``.
+
+It errs towards removing too much: a redacted case study that lost a word is fine, one that
+names a child is not. It is rule-based and fast; no statistical model is needed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import phonenumbers
+
+from nlp.lemmas import lemma_table
+
+PLACEHOLDERS = {
+    "PHONE": "[PHONE]",
+    "EMAIL": "[EMAIL]",
+    "POSTCODE": "[POSTCODE]",
+    "ADDRESS": "[ADDRESS]",
+    "DOB": "[DOB]",
+    "NHS": "[NHS]",
+    "NAME": "[NAME]",
+}
+
+_EMAIL = re.compile(r"\b[\w.+'-]+@[\w-]+(?:\.[\w-]+)+\b")
+_POSTCODE = re.compile(
+    r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b", re.I
+)
+_STREET = (
+    r"(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Close|Drive|Dr|Way|Crescent|Court|Ct|Place|"
+    r"Gardens|Terrace|Grove|Hill|Park|Rise|View|Walk|Mews|Square|Row|Parade|Green|Gate|Estate)"
+)
+_ADDRESS = re.compile(
+    r"\b(?:(?:Flat|Apartment|Unit)\s+\d+[A-Za-z]?,?\s+)?\d{1,4}[A-Za-z]?,?\s+"
+    r"(?:[A-Z][a-z]+\s+){1,3}" + _STREET + r"\b(?:,\s*[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)?",
+)
+_ADDRESS_LOWER = re.compile(
+    r"\b\d{1,4}[a-z]?\s+(?:[a-z]+\s+){1,3}" + _STREET.lower() + r"\b",
+)
+_MONTHS = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+_DATE = (
+    r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    + _MONTHS
+    + r",?\s+\d{4}|"
+    + _MONTHS
+    + r"\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|\d{4}-\d{2}-\d{2})"
+)
+_DOB = re.compile(
+    r"(?:\b(?:DOB|D\.O\.B\.?|date of birth|born(?:\s+on)?|birthday)\b[:\s]*(?:(?:is|was)\s+)?)"
+    r"(" + _DATE + r")",
+    re.I,
+)
+_NHS = re.compile(r"\b(\d{3})[ -]?(\d{3})[ -]?(\d{4})\b")
+_NHS_CUE = re.compile(r"\bNHS\b", re.I)
+
+_RELATIONS = (
+    r"(?:son|daughter|boy|girl|child|kid|baby|nephew|niece|grandson|granddaughter|brother|"
+    r"sister|stepson|stepdaughter|husband|wife|partner|ex|ex-husband|ex-wife|boyfriend|"
+    r"girlfriend|dad|mum|father|mother|twins?|friend|neighbour|carer|teacher|sendco|senco)"
+)
+_CUED = re.compile(
+    r"\b(?:(?:my|our|his|her|their)\s+(?:\w+\s+)?" + _RELATIONS + r"|called|named|name\s+is|"
+    r"name's|i'm|i\s+am|this\s+is|it's|dear|hi|hello|hiya|thanks|thank\s+you)"
+    r"[\s,(]+(?:(?:is|was|called|named)\s+)?(?=([A-Za-z][A-Za-z'’-]+(?:\s+[A-Z][a-z'’-]+)?))",
+    re.I,
+)
+_POSSESSOR = re.compile(
+    r"\b([A-Z][a-z'’-]+)['’]s\s+(?:mum|mam|mom|dad|mother|father|nan|gran|grandad|grandma|"
+    r"brother|sister|school|teacher|ta|senco|plan|ehcp|needs|carer|keyworker|key)\b"
+)
+_TITLE_WORD = re.compile(r"(?<=[a-z,;:)] )([A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?)\b")
+_CALENDAR = frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december christmas easter""".split()
+)
+_TITLED = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?\s+([A-Z][A-Za-z'’-]+(?:[ -][A-Z][A-Za-z'’-]+)?)"
+)
+_SIGN_OFF = re.compile(
+    r"^(?:thanks|thank you|many thanks|regards|kind regards|best wishes|best|cheers|"
+    r"yours sincerely|yours faithfully|yours|love|warmly|warm regards|sincerely|"
+    r"thanks in advance|with thanks|all the best|take care)[,.!]?\s*$",
+    re.I,
+)
+_SIGNATURE_NAME = re.compile(
+    r"^\s*([A-Z][a-z'’-]+(?:\s+(?:and|&)\s+[A-Z][a-z'’-]+)?"
+    r"(?:\s+[A-Z][a-z'’-]+){0,2})\s*$"
+)
+_INLINE_SIGN_OFF = re.compile(
+    r"\b(?:thanks|regards|cheers|best wishes|love|thank you),\s+([A-Z][a-z'’-]+)\b", re.I
+)
+# Capitalised words that follow cues but are not names.
+_NOT_NAMES = frozenset(
+    """i a an the and or but so he she they we you it his her their my our me him them us
+    is was are be been has have had do did not no yes who what when where why how this that
+    there here just also very really about for with from into on in at to of by as if then
+    thanks thank please hi hello dear sir madam team all everyone adviser advisor service
+    partnership parent parents mum dad son daughter year years old mr mrs ms miss dr school
+    council autism adhd asd ehcp sen send senco sendco camhs nhs gp ot salt la one two three
+    four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+    seventeen eighteen nineteen twenty writing ringing calling phoning emailing worried
+    sorry sure not so um er erm uh yeah yep ok okay hiya there well right honestly just""".split()
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One identifying detail: where it is and what kind."""
+
+    start: int
+    end: int
+    kind: str
+
+
+def find_identifiers(text: str, known_names: Iterable[str] = ()) -> list[Finding]:
+    """Every identifying span found, non-overlapping, in text order."""
+    found: list[Finding] = []
+    found += [Finding(m.start(), m.end(), "EMAIL") for m in _EMAIL.finditer(text)]
+    found += [Finding(m.start(1), m.end(1), "DOB") for m in _DOB.finditer(text)]
+    found += _nhs_numbers(text)
+    found += _phones(text)
+    found += [Finding(m.start(), m.end(), "POSTCODE") for m in _POSTCODE.finditer(text)]
+    found += [Finding(m.start(), m.end(), "ADDRESS") for m in _ADDRESS.finditer(text)]
+    found += [Finding(m.start(), m.end(), "ADDRESS") for m in _ADDRESS_LOWER.finditer(text)]
+    found += _names(text, known_names)
+    return _non_overlapping(found)
+
+
+def redact(text: str, known_names: Iterable[str] = ()) -> str:
+    """The text with every identifying detail replaced by a placeholder like ``[NAME]``."""
+    pieces: list[str] = []
+    last = 0
+    for finding in find_identifiers(text, known_names):
+        pieces.append(text[last : finding.start])
+        pieces.append(PLACEHOLDERS[finding.kind])
+        last = finding.end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _phones(text: str) -> list[Finding]:
+    out = []
+    for match in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.VALID):
+        if not re.fullmatch(_DATE, match.raw_string.strip()):
+            out.append(Finding(match.start, match.end, "PHONE"))
+    # Numbers phonenumbers will not parse as written by hand, e.g. "07700 900 412".
+    for m in re.finditer(r"(?<![\d£])(?:\+44\s?|0)\d{2,4}(?:[\s-]?\d){6,8}(?!\d)", text):
+        out.append(Finding(m.start(), m.end(), "PHONE"))
+    return out
+
+
+def _nhs_numbers(text: str) -> list[Finding]:
+    out = []
+    for m in _NHS.finditer(text):
+        digits = "".join(m.groups())
+        cued = _NHS_CUE.search(text[max(0, m.start() - 40) : m.start()])
+        if cued or _nhs_checksum_ok(digits):
+            out.append(Finding(m.start(), m.end(), "NHS"))
+    return out
+
+
+def _nhs_checksum_ok(digits: str) -> bool:
+    """Modulus 11 check digit of a 10-digit NHS number."""
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == int(digits[9]) and digits[0] != "0"
+
+
+def _is_name(word: str) -> bool:
+    word = _bare(word)
+    low = word.lower()
+    if low in _NOT_NAMES or len(low) < 2 or not re.sub(r"['’-]", "", low).isalpha():
+        return False
+    # Capitalised words are names unless very common; lower-case ones (transcripts) only
+    # when they are not English words at all ("tyler", "jayden").
+    return word[0].isupper() or low not in lemma_table()
+
+
+def _bare(word: str) -> str:
+    """ "Theo's" -> "Theo"."""
+    for suffix in ("'s", "’s", "'", "’"):
+        if word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _names(text: str, known_names: Iterable[str]) -> list[Finding]:
+    names: set[str] = set()
+    for name in known_names:
+        for part in re.split(r"[\s,]+", name.strip()):
+            if len(part) > 1:
+                names.add(part)
+    for m in _CUED.finditer(text):
+        first = _bare(m.group(1).split()[0])
+        if _is_name(first):
+            names.add(first)
+            rest = m.group(1).split()[1:]
+            names.update(w for w in rest if _is_name(w) and w[0].isupper())
+    for m in _TITLED.finditer(text):
+        names.update(w for w in re.split(r"[ -]", m.group(1)) if _is_name(w))
+    for m in _POSSESSOR.finditer(text):
+        if _is_name(m.group(1)):
+            names.add(m.group(1))
+    # A capitalised word inside a sentence that is not an English word is a name or place.
+    for m in _TITLE_WORD.finditer(text):
+        word = m.group(1)
+        word = _bare(word)
+        if word.lower() not in _CALENDAR and _is_name(word) and word.lower() not in lemma_table():
+            names.add(word)
+    for m in _INLINE_SIGN_OFF.finditer(text):
+        if _is_name(m.group(1)):
+            names.add(m.group(1))
+    lines = text.splitlines()
+    for i, line in enumerate(lines[:-1]):
+        if _SIGN_OFF.match(line.strip()):
+            nxt = _SIGNATURE_NAME.match(lines[i + 1])
+            if nxt:
+                names.update(w for w in re.split(r"\s+", nxt.group(1)) if _is_name(w))
+    if lines and _SIGNATURE_NAME.match(lines[-1]) and len(lines) > 1:
+        names.update(w for w in lines[-1].split() if _is_name(w) and w[0].isupper())
+    out = []
+    for name in names:
+        pattern = re.compile(r"(?<![\w@])" + re.escape(name) + r"(?![\w@])", re.IGNORECASE)
+        out.extend(Finding(m.start(), m.end(), "NAME") for m in pattern.finditer(text))
+    return out
+
+
+def _non_overlapping(found: list[Finding]) -> list[Finding]:
+    """Longest first; drop anything overlapping a span already kept."""
+    kept: list[Finding] = []
+    for finding in sorted(found, key=lambda f: (f.start - f.end, f.start)):
+        if all(finding.end <= k.start or finding.start >= k.end for k in kept):
+            kept.append(finding)
+    return sorted(kept, key=lambda f: f.start)
