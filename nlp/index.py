@@ -3,21 +3,18 @@
 spaCy's ``Matcher`` checks the first token of every pattern at every token, so its cost
 grows with patterns x tokens (several hundred patterns: about 10 ms per 100 words here).
 Most texts contain none of the words that make a pattern possible, so each compiled
-pattern is indexed under its rarest required element (rarity from spacy-lookups-data's
-word probabilities). For a text we look up which patterns are anchored on its lemmas,
+pattern is indexed under its rarest required element (stop words and a short list of
+very common words count as common). For a text we look up which patterns are anchored on its lemmas,
 keep those whose every required element is present, and run only those patterns' small
 Matchers on windows around the anchor tokens. Single-word patterns need no Matcher.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from functools import lru_cache
-from pathlib import Path
 
-import srsly
 from spacy.attrs import LEMMA, LOWER
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
@@ -27,24 +24,84 @@ from nlp.patterns import Compiled
 Match = tuple[str, int, int]  # (key, start token, end token)
 
 
-@lru_cache(maxsize=1)
-def word_probabilities() -> dict[str, float]:
-    """Log probabilities of lower-case English words (spacy-lookups-data)."""
-    from spacy_lookups_data import en
-
-    path = Path(en["lexeme_prob"])
-    gz = path.with_name(path.name + ".gz")
-    data = srsly.read_gzip_json(gz) if gz.exists() else srsly.read_json(path)
-    probs: dict[str, float] = {}
-    for word, prob in dict(data).items():
-        low = str(word).lower()
-        probs[low] = max(probs.get(low, -99.0), float(prob))
-    return probs
+# Words too common to be good anchors, beyond spaCy's stop words (SEN enquiries are full of
+# them). A full word-frequency table would cost ~160 MB resident; this list costs nothing.
+_COMMON = frozenset(
+    [
+        "get",
+        "go",
+        "say",
+        "tell",
+        "come",
+        "know",
+        "see",
+        "make",
+        "take",
+        "want",
+        "give",
+        "think",
+        "look",
+        "find",
+        "leave",
+        "feel",
+        "try",
+        "ask",
+        "use",
+        "work",
+        "call",
+        "keep",
+        "let",
+        "put",
+        "mean",
+        "seem",
+        "help",
+        "talk",
+        "turn",
+        "start",
+        "show",
+        "hear",
+        "play",
+        "run",
+        "move",
+        "live",
+        "son",
+        "daughter",
+        "child",
+        "kid",
+        "boy",
+        "girl",
+        "mum",
+        "dad",
+        "school",
+        "home",
+        "day",
+        "time",
+        "year",
+        "week",
+        "night",
+        "thing",
+        "people",
+        "man",
+        "way",
+        "life",
+        "back",
+        "out",
+        "up",
+        "like",
+        "just",
+        "still",
+        "now",
+        "really",
+        "um",
+        "er",
+        "yeah",
+    ]
+)
 
 
 def _rarity(lemmas: frozenset[str]) -> float:
-    probs = word_probabilities()
-    return sum(math.exp(probs.get(lemma, -20.0)) for lemma in lemmas)
+    """Lower is rarer: a common word costs 1, any other word 0.02."""
+    return sum(1.0 if lemma in STOP_WORDS or lemma in _COMMON else 0.02 for lemma in lemmas)
 
 
 class _Entry:
