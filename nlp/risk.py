@@ -140,7 +140,18 @@ class RiskDetector:
 
     # -- internals ----------------------------------------------------------------------
 
-    def _assess_doc(self, doc: Doc, offset: int, original: str) -> list[tuple[Evidence, str]]:
+    def explain(self, text: str) -> list[tuple[str, str, str | None]]:
+        """Every rule match in ``text`` as (rule id, matched text, silencing context or None).
+
+        For safeguarding leads and rule authors: shows matches that context silenced too.
+        """
+        doc = self.nlp(_as_text(text)[:CHUNK_CHARS])
+        return [
+            (evidence.rule, evidence.text, silenced)
+            for evidence, _severity, silenced in self._assess_doc(doc, 0, doc.text, all_=True)
+        ]
+
+    def _assess_doc(self, doc: Doc, offset: int, original: str, all_: bool = False) -> list:
         if not len(doc):
             return []
         tokens = Tokens(doc)
@@ -169,11 +180,15 @@ class RiskDetector:
         out: list[tuple[Evidence, str]] = []
         for rule, start, end in candidates:
             verdict = context.judge(rule, start, end)
-            if not verdict.keep:
+            if not verdict.keep and not all_:
                 continue
             span = doc[start:end]
             s, e = offset + span.start_char, offset + span.end_char
-            out.append((Evidence(s, e, original[s:e], rule.category, rule.id), verdict.severity))
+            evidence = Evidence(s, e, original[s:e], rule.category, rule.id)
+            if all_:
+                out.append((evidence, verdict.severity, verdict.silenced_by))
+            else:
+                out.append((evidence, verdict.severity))
         return out
 
     def _cue_hits(self, doc: Doc, tokens: Tokens, sentences: Sentences, candidates) -> list[CueHit]:

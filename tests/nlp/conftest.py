@@ -1,0 +1,25 @@
+"""Shared fixtures: one loaded detector for the whole nlp test session, and the dev set."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from nlp.risk import RiskDetector, get_detector
+
+
+@pytest.fixture(scope="session")
+def detector() -> RiskDetector:
+    return get_detector()
+
+
+@pytest.fixture(scope="session")
+def dev_set_path() -> Path:
+    """The labelled dev set: INTAKE_RISK_EVAL, else ../shared/eval/risk_dev.jsonl."""
+    env = os.environ.get("INTAKE_RISK_EVAL")
+    path = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "eval" / "risk_dev.jsonl"
+    if not path.exists():
+        pytest.skip(f"labelled dev set not found at {path} (set INTAKE_RISK_EVAL)")
+    return path

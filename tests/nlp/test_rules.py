@@ -1,0 +1,116 @@
+"""Every rule matches its own example; every category catches fresh wording; bad rule files
+fail loudly, naming the file and the rule."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nlp.rules import RULES_DIR, RuleError, load_rules
+from nlp.risk import RiskDetector
+
+RULES = load_rules().rules
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
+def test_rule_example_fires_its_rule(detector, rule):
+    result = detector.assess(rule.example)
+    assert rule.id in {e.rule for e in result.evidence}, (rule.example, result)
+
+
+# Fresh sentences (not from the dev set), one or more per category.
+CATEGORY_CASES = {
+    "physical_abuse": [
+        "my husband slapped our son across the face last night",
+        "his mum's partner kicks him when he won't go to bed",
+    ],
+    "sexual_abuse": [
+        "my daughter says her step brother touches her private parts at night",
+        "she told me the lodger made her do sexual things",
+    ],
+    "emotional_abuse": ["his father calls him a useless freak in front of everyone"],
+    "neglect": [
+        "the kids next door have been left alone all weekend",
+        "there is nothing to eat in the house and the kids are hungry",
+    ],
+    "domestic_abuse": ["he strangled me in the kitchen while the kids watched"],
+    "self_harm": [
+        "my son told me he wants to kill himself",
+        "she has been cutting her wrists in the bathroom",
+    ],
+    "parental_crisis": ["i'm scared of what i might do to her"],
+    "exploitation": ["some older lads are making him sell drugs for them"],
+    "grooming": ["a man on roblox asked him to send pictures and keep it secret"],
+    "missing": ["my 12 year old has been missing since this morning"],
+    "fgm": ["they are taking my niece abroad this summer to be cut"],
+    "forced_marriage": ["her uncle arranged for her to be married in pakistan, she is 15"],
+    "radicalisation": ["he watches isis videos and talks about becoming a martyr"],
+    "institutional_abuse": ["the staff held him face down for half an hour"],
+    "unexplained_injury": ["she came home from contact with bruises on her arms"],
+}
+
+
+@pytest.mark.parametrize(
+    ("category", "text"),
+    [(c, t) for c, texts in CATEGORY_CASES.items() for t in texts],
+)
+def test_each_category_catches_fresh_wording(detector, category, text):
+    result = detector.assess(text)
+    assert result.flagged, text
+    assert category in result.categories, (text, result.categories)
+
+
+def test_every_category_file_is_loaded():
+    assert set(CATEGORY_CASES) <= set(load_rules().categories)
+
+
+@pytest.fixture()
+def rules_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
+
+
+def test_toml_syntax_error_names_file_and_rule(rules_copy):
+    path = rules_copy / "missing.toml"
+    text = path.read_text()
+    path.write_text(text.replace('id = "missing.ran_off"\n', 'id = "missing.ran_off"\nbroken = [\n', 1))
+    with pytest.raises(RuleError) as caught:
+        load_rules(rules_copy)
+    assert "missing.toml" in str(caught.value)
+    assert "missing.ran_off" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('"@VIOLENCE {0,2} @VICTIM",', '"@NOSUCHCLASS {0,2} @VICTIM",', "unknown class"),
+        ('id = "physical.grab"\n', 'id = "physical.grab"\nseverity = "urgent"\n', "severity"),
+        ('example = "his dad grabbed him by the neck"\n', "", "example"),
+        ('"@VIOLENCE the little one",', '"{0,2} @VIOLENCE",', "gap"),
+    ],
+)
+def test_invalid_rule_is_refused_with_file_and_rule(rules_copy, old, new, expected):
+    path = rules_copy / "physical_abuse.toml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(RuleError) as caught:
+        RiskDetector(rules_copy)
+    message = str(caught.value)
+    assert "physical_abuse.toml" in message
+    assert "rule physical." in message
+    assert expected in message
+
+
+def test_rule_error_is_a_value_error():
+    assert issubclass(RuleError, ValueError)
+
+
+def test_duplicate_rule_id_is_refused(rules_copy):
+    path = rules_copy / "fgm.toml"
+    path.write_text(path.read_text().replace('id = "fgm.to_be_cut"', 'id = "fgm.named"'))
+    with pytest.raises(RuleError, match="fgm.named"):
+        load_rules(rules_copy)
