@@ -84,14 +84,15 @@ class ConcernStore:
         async with self._db.transaction() as session:
             session.add(row)
             await session.flush()
-            primary = await session.get(OnCall, "primary")
+            # The lead on call first; with nobody in that slot, the deputy straight away.
+            person = await session.get(OnCall, "primary") or await session.get(OnCall, "deputy")
             session.add(
                 Alert(
                     id=new_id(),
                     concern_id=row.id,
-                    tier="primary",
-                    recipient=None if primary is None else primary.name,
-                    status="queued" if primary is not None else "no_oncall",
+                    tier="primary" if person is None else person.slot,
+                    recipient=None if person is None else person.name,
+                    status="queued" if person is not None else "no_oncall",
                     created_at=now,
                     escalate_at=now + escalate_after,
                 )

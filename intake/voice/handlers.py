@@ -27,7 +27,7 @@ from intake.voice import twiml
 from intake.voice.callers import caller_contact
 from intake.voice.hours import OfficeHours
 from intake.voice.replay import ReplayCache
-from intake.voice.signature import TwilioSignature
+from intake.voice.signature import TwilioSignature, read_signed_form
 from intake.voice.spoken_email import parse_spoken_email, speak_email
 from storage.rota import OnCallEntry
 from storage.tables import utcnow
@@ -115,17 +115,13 @@ class VoiceAdapter:
     # -- the envelope every webhook goes through ------------------------------------------------
     def _webhook(self, step: Step, twiml_reply: bool = True):  # noqa: ANN202
         async def handle(request: web.Request) -> web.Response:
-            try:
-                form = await request.post()
-            except web.HTTPRequestEntityTooLarge:
-                return web.Response(status=413, text="request body too large\n")
-            except Exception:  # noqa: BLE001 - a body we cannot read is the sender's error
-                return web.Response(status=400, text="request body is not a readable form\n")
-            if not self._signature.is_valid(
-                request.path_qs, form, request.headers.get("X-Twilio-Signature")
-            ):
-                log_event(log, "webhook_signature_rejected", logging.WARNING, route=request.path)
-                return web.Response(status=403, text="forbidden\n")
+            form = await read_signed_form(request, self._signature)
+            if isinstance(form, web.Response):
+                if form.status == 403:
+                    log_event(
+                        log, "webhook_signature_rejected", logging.WARNING, route=request.path
+                    )
+                return form
             sid = form.get("CallSid", "")
             if not isinstance(sid, str) or not CALL_SID.match(sid):
                 return web.Response(status=400, text="missing or malformed CallSid\n")

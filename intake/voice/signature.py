@@ -12,6 +12,7 @@ import hashlib
 import hmac
 from urllib.parse import urlparse
 
+from aiohttp import web
 from multidict import MultiDictProxy
 from twilio.request_validator import RequestValidator, add_port, remove_port
 
@@ -47,3 +48,20 @@ class TwilioSignature:
             hmac.compare_digest(self._validator.compute_signature(url, form), signature)
             for url in candidates
         )
+
+
+async def read_signed_form(
+    request: web.Request, signature: TwilioSignature
+) -> MultiDictProxy[str] | web.Response:
+    """The posted form if Twilio signed it; otherwise the error response to send (413, 400, 403).
+
+    Nothing of the body is logged: it may carry what a caller said."""
+    try:
+        form = await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        return web.Response(status=413, text="request body too large\n")
+    except Exception:  # noqa: BLE001 - a body we cannot read is the sender's error
+        return web.Response(status=400, text="request body is not a readable form\n")
+    if not signature.is_valid(request.path_qs, form, request.headers.get("X-Twilio-Signature")):
+        return web.Response(status=403, text="forbidden\n")
+    return form
