@@ -17,9 +17,11 @@ def detector() -> RiskDetector:
 
 @pytest.fixture(scope="session")
 def dev_set_path() -> Path:
-    """The labelled dev set: INTAKE_RISK_EVAL, else ../shared/eval/risk_dev.jsonl."""
+    """The labelled dev set: INTAKE_RISK_EVAL, else ../shared/eval/risk_dev.jsonl beside the
+    repository root (parents[2] is the repository root; the set sits in its parent)."""
     env = os.environ.get("INTAKE_RISK_EVAL")
-    path = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "eval" / "risk_dev.jsonl"
+    repo_root = Path(__file__).resolve().parents[2]
+    path = Path(env) if env else repo_root.parent / "shared" / "eval" / "risk_dev.jsonl"
     if not path.exists():
         pytest.skip(f"labelled dev set not found at {path} (set INTAKE_RISK_EVAL)")
     return path

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from nlp.rules import RULES_DIR, RuleError, load_rules
 from nlp.risk import RiskDetector
+from nlp.rules import RULES_DIR, RuleError, load_rules
 
 RULES = load_rules().rules
 
@@ -76,7 +76,9 @@ def rules_copy(tmp_path: Path) -> Path:
 def test_toml_syntax_error_names_file_and_rule(rules_copy):
     path = rules_copy / "missing.toml"
     text = path.read_text()
-    path.write_text(text.replace('id = "missing.ran_off"\n', 'id = "missing.ran_off"\nbroken = [\n', 1))
+    path.write_text(
+        text.replace('id = "missing.ran_off"\n', 'id = "missing.ran_off"\nbroken = [\n', 1)
+    )
     with pytest.raises(RuleError) as caught:
         load_rules(rules_copy)
     assert "missing.toml" in str(caught.value)
