@@ -18,6 +18,10 @@ from intake.core.purge import run_purge_worker
 from intake.core.types import RiskAssessor
 from intake.core.wording import Wording, current_wording
 from intake.logs import log_event
+from intake.mail.sender import OutboxSender
+from intake.mail.server import smtp_context, tls_context
+from intake.mail.service import MailService
+from intake.mail.web import MAIL, register_consent_routes
 from intake.metrics import Metrics
 from intake.settings import Settings, SettingsError
 from intake.voice.handlers import VoiceAdapter
@@ -27,6 +31,7 @@ from storage.concerns import ConcernStore
 from storage.database import Database
 from storage.engine import safe_url
 from storage.migrate import is_current
+from storage.outbox import Outbox
 from storage.records import Records
 from storage.rota import RotaStore
 from storage.staff import StaffStore
@@ -46,6 +51,9 @@ class Services:
     wording: Wording
     metrics: Metrics
     gateway: Gateway
+    outbox: Outbox | None = None
+    mail: MailService | None = None
+    mail_sender: OutboxSender | None = None
 
 
 SERVICES = web.AppKey("services", Services)
@@ -79,8 +87,32 @@ def build_services(
         escalate_after=settings.escalate_after,
         metrics=metrics,
     )
-    return Services(
+    services = Services(
         settings, db, records, concerns, StaffStore(db), RotaStore(db), wording, metrics, gateway
+    )
+    _add_mail(services)
+    return services
+
+
+def _add_mail(services: Services) -> None:
+    """The email channel: outbox, its sender, and the flow the SMTP server hands mail to."""
+    settings, db = services.settings, services.db
+    services.outbox = Outbox(db)
+    domain = settings.mail_address.rpartition("@")[2] or "localhost"
+    services.mail_sender = OutboxSender(
+        services.outbox, settings.smtp_relay, domain=domain, metrics=services.metrics
+    )
+    services.mail = MailService(
+        services.gateway,
+        services.records,
+        services.outbox,
+        services.wording,
+        db.keyring,
+        address=settings.mail_address,
+        extra_addresses=settings.mail_extra_addresses,
+        public_url=settings.public_url,
+        metrics=services.metrics,
+        on_queued=services.mail_sender.wake,
     )
 
 
@@ -142,8 +174,27 @@ def make_app(services: Services, clock: Callable[[], datetime] = utcnow) -> web.
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)
     _voice_adapter(services, clock).register(app)
+    if services.mail is not None:
+        app[MAIL] = services.mail
+        register_consent_routes(app)
     app.cleanup_ctx.append(_workers)
     return app
+
+
+def smtp_server(services: Services) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The SMTP server as a cleanup context: on aiohttp's loop, started and stopped with it."""
+    settings = services.settings
+    try:
+        tls = tls_context(settings.smtp_tls_cert, settings.smtp_tls_key)
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"cannot load the SMTP TLS certificate or key: {exc}") from None
+    return smtp_context(
+        lambda: services.mail,
+        settings.smtp_host,
+        settings.smtp_port,
+        max_bytes=settings.mail_max_bytes,
+        tls=tls,
+    )
 
 
 def _voice_adapter(services: Services, clock: Callable[[], datetime]) -> VoiceAdapter:
@@ -162,11 +213,17 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(
             run_purge_worker(
-                services.records, services.settings.purge_interval, stop, services.metrics
+                services.records,
+                services.settings.purge_interval,
+                stop,
+                services.metrics,
+                before_purge=services.mail.before_purge if services.mail else None,
             ),
             name="purge-worker",
         )
     ]
+    if services.mail_sender is not None:
+        tasks.append(asyncio.create_task(services.mail_sender.run(stop), name="outbox-sender"))
     yield
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -177,7 +234,9 @@ async def serve(settings: Settings, risk: RiskAssessor | None = None) -> None:
     db = await open_database(settings)
     try:
         services = build_services(settings, db, risk or load_risk_detector())
-        runner = web.AppRunner(make_app(services), access_log=None, handle_signals=False)
+        app = make_app(services)
+        app.cleanup_ctx.append(smtp_server(services))
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, settings.http_host, settings.http_port)
         await site.start()

@@ -27,6 +27,10 @@ class Settings:
     public_url: str = "http://127.0.0.1:8080"
     mail_address: str = "help@pps.example.org"
     smtp_relay: str | None = None
+    mail_extra_addresses: tuple[str, ...] = ()
+    mail_max_bytes: int = 10 * 1024 * 1024
+    smtp_tls_cert: str | None = None
+    smtp_tls_key: str | None = None
     secret_key: str | None = field(default=None, repr=False)
     escalate_after: timedelta = timedelta(seconds=300)
     pending_ttl: timedelta = timedelta(seconds=604800)
@@ -59,6 +63,14 @@ class Settings:
             public_url=(env.get("INTAKE_PUBLIC_URL") or "http://127.0.0.1:8080").rstrip("/"),
             mail_address=env.get("INTAKE_MAIL_ADDRESS") or "help@pps.example.org",
             smtp_relay=env.get("INTAKE_SMTP_RELAY") or None,
+            mail_extra_addresses=tuple(
+                a.strip()
+                for a in (env.get("INTAKE_MAIL_EXTRA_ADDRESSES") or "").split(",")
+                if a.strip()
+            ),
+            mail_max_bytes=_int(env, "INTAKE_MAIL_MAX_BYTES", 10 * 1024 * 1024),
+            smtp_tls_cert=env.get("INTAKE_SMTP_TLS_CERT") or None,
+            smtp_tls_key=env.get("INTAKE_SMTP_TLS_KEY") or None,
             secret_key=env.get("INTAKE_SECRET_KEY") or None,
             escalate_after=timedelta(seconds=_int(env, "INTAKE_ESCALATE_AFTER", 300)),
             pending_ttl=timedelta(seconds=_int(env, "INTAKE_PENDING_TTL", 604800)),

@@ -1,0 +1,178 @@
+"""The service's outbound emails, as outbox payloads, and the message built from one.
+
+Its one job: words and headers for what the gateway sends a parent. The words come from the
+versioned wording (the consent request is exactly `Wording.consent_text`, the text each consent
+record keeps); the few mechanical lines (the link, the reference) live here. Every header value
+that can carry a parent's input is reduced to one clean line, and Message-IDs are checked
+against a strict pattern, so a crafted subject or Message-ID can never add a header.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+
+from intake.core.wording import Wording
+from intake.mail.parsing import clean_header
+from intake.mail.threads import message_id, subject_ref
+
+SERVICE_NAME = "Parent Partnership Service"
+LINK_LINE = "To answer online instead, open this link:"
+DANGER_LINE = "If a child is in immediate danger, call 999."
+EXPIRED_LINE = (
+    "We asked whether we could keep a record of your email and did not hear back in time."
+)
+_MSGID_OK = re.compile(r"^[^<>\s\"\\,;]{1,250}@[^<>\s\"\\,;]{1,250}$")
+_RE_PREFIX = re.compile(r"^\s*((re|aw|sv|fwd?|tr)\s*:\s*)+", re.IGNORECASE)
+
+
+def reply_subject(subject: str, token: str) -> str:
+    """ "Re: <their subject> [Ref: token]", one line, bounded, without duplicate prefixes."""
+    base = _RE_PREFIX.sub("", clean_header(subject)).replace(subject_ref(token), "").strip()
+    base = base[:150] or "Your message to the " + SERVICE_NAME
+    return f"Re: {base} {subject_ref(token)}"
+
+
+def safe_msgid(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip().strip("<>")
+    return value if _MSGID_OK.match(value) else None
+
+
+def _payload(
+    purpose: str,
+    sender: str,
+    subject: str,
+    body: str,
+    token: str,
+    domain: str,
+    in_reply_to: str | None,
+    *,
+    auto: bool = True,
+    erase: bool = True,
+) -> dict:
+    """An outbox payload. Our consent request's Message-ID is `<token>.consent@domain`; every
+    other message of the thread refers to it, so a reply to any of them finds the thread."""
+    consent_id = message_id(token, "consent", domain)
+    if purpose == "consent_request":
+        own, references = consent_id, []
+    else:
+        own = message_id(token, f"{purpose.replace('_', '-')}-{secrets.token_hex(4)}", domain)
+        references = [consent_id]
+    parent = safe_msgid(in_reply_to)
+    if parent:
+        references.append(parent)
+    return {
+        "purpose": purpose,
+        "from": sender,
+        "subject": subject,
+        "body": body,
+        "message_id": own,
+        "in_reply_to": parent or (references[0] if references else None),
+        "references": references,
+        "auto": auto,
+        "erase": erase,
+    }
+
+
+def consent_request(
+    wording: Wording,
+    *,
+    sender: str,
+    subject: str,
+    token: str,
+    domain: str,
+    link: str,
+    in_reply_to: str | None,
+) -> dict:
+    body = "\n\n".join(
+        (
+            wording.consent_text("email"),
+            f"{LINK_LINE}\n{link}",
+            DANGER_LINE,
+            subject_ref(token),
+        )
+    )
+    return _payload(
+        "consent_request", sender, reply_subject(subject, token), body, token, domain, in_reply_to
+    )
+
+
+def declined(
+    wording: Wording,
+    *,
+    sender: str,
+    subject: str,
+    token: str,
+    domain: str,
+    in_reply_to: str | None,
+    expired: bool = False,
+) -> dict:
+    """The one reply after a no or an unanswered request: nothing was kept, and where to get help.
+    It is erased from the outbox once sent."""
+    text = wording["declined_email"]
+    if expired:
+        # "Thank you for letting us know." does not fit silence; the rest of the words do.
+        rest = text.split(". ", 1)[1] if text.startswith("Thank you") and ". " in text else text
+        text = f"{EXPIRED_LINE} {rest}"
+    body = "\n\n".join((text, DANGER_LINE))
+    return _payload(
+        "expired" if expired else "declined",
+        sender,
+        reply_subject(subject, token),
+        body,
+        token,
+        domain,
+        in_reply_to,
+    )
+
+
+def acknowledged(
+    wording: Wording,
+    *,
+    sender: str,
+    subject: str,
+    token: str,
+    domain: str,
+    in_reply_to: str | None,
+) -> dict:
+    """After a yes: we will keep a record, and an adviser will reply."""
+    body = "\n\n".join((wording["consented_voice"], DANGER_LINE, subject_ref(token)))
+    return _payload(
+        "acknowledged",
+        sender,
+        reply_subject(subject, token),
+        body,
+        token,
+        domain,
+        in_reply_to,
+        erase=False,
+    )
+
+
+def build_message(recipient: str, payload: dict, fallback_domain: str) -> EmailMessage:
+    """The email for one outbox item. Raises ValueError if a header value is unsafe."""
+    msg = EmailMessage()
+    msg["From"] = formataddr((SERVICE_NAME, payload["from"]))
+    msg["To"] = recipient
+    msg["Subject"] = clean_header(payload.get("subject", ""))
+    msg["Date"] = formatdate(localtime=False, usegmt=True)
+    own = safe_msgid(payload.get("message_id"))
+    if own is None:
+        own = make_msgid(domain=fallback_domain).strip("<>")
+    msg["Message-ID"] = f"<{own}>"
+    reply_to = safe_msgid(payload.get("in_reply_to"))
+    if reply_to:
+        msg["In-Reply-To"] = f"<{reply_to}>"
+    refs = [r for r in (safe_msgid(x) for x in payload.get("references", [])) if r]
+    if refs:
+        msg["References"] = " ".join(f"<{r}>" for r in refs)
+    if payload.get("auto"):
+        # RFC 3834: an automatic reply says so, and asks other responders not to answer it.
+        msg["Auto-Submitted"] = "auto-replied"
+        msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(payload.get("body", ""), cte="quoted-printable")
+    return msg

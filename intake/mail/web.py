@@ -1,0 +1,93 @@
+"""The consent link's page: GET shows the choice, only POST records it.
+
+Its one job: let a parent answer the consent question in a browser. Mail scanners and link
+previewers fetch every link in a message, so GET never changes anything; the choice is two
+buttons that POST. The token in the path is signed and carries its expiry (intake.mail.threads);
+an invalid or expired one gets the same plain "not valid" page, which says nothing about any
+thread. No path, query or form value is ever logged.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiohttp import web
+
+from intake.mail.service import MailService
+from intake.mail.threads import verify_link
+
+MAIL = web.AppKey("mail", MailService)
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
+
+
+def register_consent_routes(app: web.Application) -> None:
+    app.router.add_get("/consent/{token}", consent_page)
+    app.router.add_post("/consent/{token}", consent_choice)
+
+
+def _page(title: str, body: str, status: int = 200) -> web.Response:
+    html = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{escape(title)}</title>"
+        "<style>body{font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em;"
+        "line-height:1.5}button{font-size:1.1em;padding:.5em 1em;margin:.3em}</style>"
+        f"</head><body><h1>{escape(title)}</h1>{body}</body></html>"
+    )
+    return web.Response(
+        text=html, status=status, content_type="text/html", charset="utf-8", headers=_HEADERS
+    )
+
+
+def _paragraphs(text: str) -> str:
+    return "".join(f"<p>{escape(p)}</p>" for p in text.split("\n\n") if p.strip())
+
+
+def _invalid() -> web.Response:
+    return _page(
+        "This link is not valid",
+        "<p>This link has expired or is not valid. If you wrote to us, nothing more is needed: "
+        "if we have not heard from you, we delete your message.</p>",
+        status=404,
+    )
+
+
+async def consent_page(request: web.Request) -> web.Response:
+    service = request.app[MAIL]
+    link = verify_link(service.keyring, request.match_info["token"])
+    if link is None:
+        return _invalid()
+    state = await service.link_state(link.token)
+    if state == "consented":
+        return _page("Thank you", "<p>You have already said we may keep a record.</p>")
+    if state != "asking":
+        return _page("Nothing is held", _paragraphs(service.wording["declined_email"]))
+    w = service.wording
+    body = (
+        _paragraphs(w["notice"])
+        + "<p><strong>May we keep a record of your email and what you have told us, so an "
+        "adviser can help you?</strong></p>"
+        "<form method='post'><button name='choice' value='yes'>Yes, you may keep a record"
+        "</button><button name='choice' value='no'>No, keep nothing</button></form>"
+    )
+    return _page(w["notice_title"], body)
+
+
+async def consent_choice(request: web.Request) -> web.Response:
+    service = request.app[MAIL]
+    link = verify_link(service.keyring, request.match_info["token"])
+    if link is None:
+        return _invalid()
+    form = await request.post()
+    choice = str(form.get("choice", "")).lower()
+    if choice not in ("yes", "no"):
+        return _page("Please choose", "<p>Please go back and choose yes or no.</p>", status=400)
+    state = await service.answer_by_link(link.token, choice == "yes")
+    if state == "consented":
+        return _page("Thank you", _paragraphs(service.wording["consented_voice"]))
+    return _page("Nothing was kept", _paragraphs(service.wording["declined_email"]))

@@ -1,0 +1,259 @@
+"""A running gateway for email: the real aiohttp app and the SMTP server on one loop over a real
+SQLite file, a local SMTP server standing in for the relay, and a real SMTP client."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import logging
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import aiohttp
+import aiosmtplib
+import pytest
+from aiohttp.test_utils import TestServer
+from aiosmtpd.smtp import SMTP as AioSMTP
+
+from intake.app import Services, build_services, make_app
+from intake.logs import configure_logging
+from intake.mail.server import SmtpServer, start_smtp_server
+from intake.settings import Settings
+from storage.database import Database
+from tests.conftest import TEST_SECRET, KeywordRisk
+
+SERVICE = "help@pps.example.org"
+PUBLIC_URL = "https://intake.council.example"
+
+
+def corpus_dir() -> Path | None:
+    """The shared mail corpus: INTAKE_MAIL_CORPUS, or shared/ beside the repository."""
+    configured = os.environ.get("INTAKE_MAIL_CORPUS")
+    path = (
+        Path(configured)
+        if configured
+        else Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "mail"
+    )
+    return path if path.is_dir() else None
+
+
+@dataclass
+class Relay:
+    """A local SMTP server standing in for INTAKE_SMTP_RELAY; keeps what it is handed."""
+
+    server: asyncio.base_events.Server | None = None
+    messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+    refuse_with: str | None = None  # e.g. "550 5.1.1 no such user"
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return self.server.sockets[0].getsockname()[1]
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001
+        if self.refuse_with:
+            return self.refuse_with
+        msg = email.message_from_bytes(envelope.original_content, policy=policy.default)
+        self.messages.append((list(envelope.rcpt_tos), msg))
+        self.arrived.set()
+        return "250 OK"
+
+    async def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
+        async def reached() -> None:
+            while len(self.messages) < count:
+                self.arrived.clear()
+                await self.arrived.wait()
+
+        await asyncio.wait_for(reached(), timeout)
+        return [m for _, m in self.messages]
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[Relay]:
+    relay = Relay()
+    loop = asyncio.get_running_loop()
+    relay.server = await loop.create_server(
+        lambda: AioSMTP(relay, hostname="relay.test", loop=loop), "127.0.0.1", 0
+    )
+    try:
+        yield relay
+    finally:
+        relay.server.close()
+
+
+@dataclass
+class MailGateway:
+    services: Services
+    http: TestServer
+    smtp: SmtpServer
+    session: aiohttp.ClientSession
+    data_dir: Path
+    relay: Relay
+
+    @property
+    def url(self) -> str:
+        return str(self.http.make_url("/")).rstrip("/")
+
+    async def send(
+        self,
+        raw: bytes | str | EmailMessage,
+        *,
+        mail_from: str = "parent@example.org",
+        rcpt: str | list[str] = SERVICE,
+        size: bool = False,
+    ) -> tuple[int, str]:
+        """One message over a fresh SMTP session; the code and text of the last reply."""
+        async with SmtpClient(self.smtp.port) as client:
+            return await client.send(raw, mail_from=mail_from, rcpt=rcpt, size=size)
+
+    async def outbox_drained(self, timeout: float = 10.0) -> None:
+        """Wait until nothing is queued (sent or failed)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while (await self.services.outbox.counts()).get("queued", 0):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("the outbox did not drain")
+            self.services.mail_sender.wake()
+            await asyncio.sleep(0.02)
+
+
+class SmtpClient:
+    """A real SMTP client session (aiosmtplib) that reports codes instead of raising."""
+
+    def __init__(self, port: int) -> None:
+        self.smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=30, start_tls=False)
+
+    async def __aenter__(self) -> SmtpClient:
+        await self.smtp.connect()
+        await self.smtp.ehlo()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await self.smtp.quit()
+        except (aiosmtplib.SMTPException, OSError):
+            self.smtp.close()
+
+    async def send(
+        self,
+        raw: bytes | str | EmailMessage,
+        *,
+        mail_from: str = "parent@example.org",
+        rcpt: str | list[str] = SERVICE,
+        size: bool = False,
+    ) -> tuple[int, str]:
+        if isinstance(raw, EmailMessage):
+            raw = raw.as_bytes(policy=policy.SMTP)
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8")
+        options = [f"SIZE={len(raw)}"] if size else []
+        try:
+            await self.smtp.mail(mail_from, options=options)
+            refused: aiosmtplib.SMTPResponseException | None = None
+            accepted = 0
+            for to in [rcpt] if isinstance(rcpt, str) else rcpt:
+                try:  # like a real MTA: a refused recipient does not stop the others
+                    await self.smtp.rcpt(to)
+                    accepted += 1
+                except aiosmtplib.SMTPRecipientRefused as exc:
+                    refused = exc
+            if not accepted and refused is not None:
+                raise refused
+            response = await self.smtp.data(raw)
+        except aiosmtplib.SMTPResponseException as exc:
+            if self.smtp.is_connected:
+                try:
+                    await self.smtp.rset()
+                except (aiosmtplib.SMTPException, OSError):
+                    pass
+            return exc.code, exc.message
+        return response.code, response.message
+
+
+def mail_settings(data_dir: Path, relay_port: int, **extra: str) -> Settings:
+    return Settings.from_env(
+        {
+            "INTAKE_DATA_DIR": str(data_dir),
+            "INTAKE_PUBLIC_URL": PUBLIC_URL,
+            "INTAKE_MAIL_ADDRESS": SERVICE,
+            "INTAKE_MAIL_EXTRA_ADDRESSES": "enquiries@pps.example.org",
+            "INTAKE_SMTP_RELAY": f"127.0.0.1:{relay_port}",
+            "INTAKE_SECRET_KEY": TEST_SECRET,
+            "INTAKE_MAIL_MAX_BYTES": str(1024 * 1024),
+            **extra,
+        }
+    )
+
+
+@pytest.fixture
+def risk_detector() -> KeywordRisk:
+    return KeywordRisk()
+
+
+@pytest.fixture
+async def mail_gateway(
+    tmp_path: Path, relay: Relay, risk_detector: object
+) -> AsyncIterator[MailGateway]:
+    data_dir = tmp_path / "var"
+    settings = mail_settings(data_dir, relay.port)
+    settings.prepare_data_dir()
+    configure_logging(data_dir, "DEBUG")
+    db = await Database.open(settings.database_url, settings.keyring())
+    services = build_services(settings, db, risk_detector)
+    services.mail_sender.base_delay = 0.05  # retries in tests come quickly
+    http = TestServer(make_app(services), host="127.0.0.1")
+    await http.start_server()
+    smtp = await start_smtp_server(services.mail, "127.0.0.1", 0, max_bytes=settings.mail_max_bytes)
+    session = aiohttp.ClientSession()
+    try:
+        yield MailGateway(services, http, smtp, session, data_dir, relay)
+    finally:
+        await session.close()
+        await smtp.close()
+        await http.close()
+        await db.close()
+        for handler in list(logging.getLogger().handlers):
+            handler.close()
+            logging.getLogger().removeHandler(handler)
+
+
+def parent_mail(
+    text: str,
+    *,
+    sender: str = "Jo Parent <parent@example.org>",
+    subject: str = "Help with my son's EHCP",
+    msgid: str | None = None,
+    in_reply_to: str | None = None,
+    references: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = SERVICE
+    msg["Subject"] = subject
+    msg["Message-ID"] = msgid or email.utils.make_msgid(domain="example.org")
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    if references:
+        msg["References"] = references
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(text)
+    return msg
+
+
+def reply_to(request: EmailMessage, text: str, **kwargs: object) -> EmailMessage:
+    """A parent's reply to one of our messages, threaded as a mail client would thread it."""
+    quoted = "\n".join("> " + line for line in request.get_content().splitlines())
+    body = f"{text}\n\nOn Mon, 30 Nov 2026 at 10:00, Service <{SERVICE}> wrote:\n{quoted}\n"
+    return parent_mail(
+        body,
+        subject="Re: " + str(request["Subject"]),
+        in_reply_to=str(request["Message-ID"]),
+        references=str(request["Message-ID"]),
+        **kwargs,
+    )
