@@ -19,6 +19,8 @@ class Answer(enum.StrEnum):
 
 
 YES_DIGIT, NO_DIGIT, PERSON_DIGIT = "1", "2", "0"
+LONG_ANSWER = 20  # words; beyond this, only the first ANSWER_WINDOW words are read as an answer
+ANSWER_WINDOW = 8
 
 _WORD = re.compile(r"[a-z']+")
 _YES_PHRASES = (
@@ -112,7 +114,14 @@ def interpret(digits: str | None = None, speech: str | None = None) -> Answer:
         return Answer.UNCLEAR
     if speech is None or not speech.strip():
         return Answer.SILENCE
-    text = " ".join(_WORD.findall(speech.lower().replace("\u2019", "'")))
+    spoken = speech.lower().replace("\u2019", "'")
+    wordlike = sum(ch.isalpha() or ch.isspace() or ch in "'.,?!-" for ch in spoken)
+    if wordlike < 0.8 * len(spoken):
+        return Answer.UNCLEAR  # garbled: a stray "ok" in noise is not consent
+    words = _WORD.findall(spoken)
+    if len(words) > LONG_ANSWER:
+        words = words[:ANSWER_WINDOW]  # a long story: only its opening can be the answer
+    text = " ".join(words)
     if not text:
         return Answer.UNCLEAR
     if any(p in f" {text} " for p in (f" {w} " for w in _PERSON_WORDS)):

@@ -107,3 +107,14 @@ def test_hangup_before_yes_discards(state):
 def test_asking_for_a_person_is_not_consent():
     t = step(State.ASKING_CONSENT, Event(EventKind.ANSWER, Answer.PERSON))
     assert t.state is State.DECLINED and Effect.CONNECT_PERSON in t.effects
+
+
+def test_noise_and_long_stories_are_not_consent():
+    import random
+
+    for seed in range(200):
+        junk = random.Random(seed).randbytes(400).decode("latin-1")
+        assert interpret(speech=junk) in (Answer.UNCLEAR, Answer.SILENCE), seed
+    story = "well my son has autism and the school say he is ok but " + "he struggles " * 20
+    assert interpret(speech=story) is Answer.UNCLEAR
+    assert interpret(speech="yes that's fine " + "and I wanted to say " * 10) is Answer.YES
