@@ -102,5 +102,6 @@ def configure_logging(data_dir: Path | None, level: str = "INFO") -> None:
         handler.setFormatter(formatter)
         root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("aiohttp.access", "sqlalchemy", "alembic", "asyncio", "mail.log", "twilio"):
+    for noisy in ("aiohttp.access", "sqlalchemy", "alembic", "asyncio", "mail.log", "twilio",
+                  "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
