@@ -7,7 +7,6 @@ import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from intake.core.gateway import Gateway
 from intake.core.wording import current_wording
+from nlp.risk import Assessment, Evidence
 from storage.concerns import ConcernStore
 from storage.crypto import Keyring
 from storage.database import Database
@@ -26,38 +26,21 @@ PG_ADMIN_URL = os.environ.get(
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
-@dataclass(frozen=True)
-class FakeEvidence:
-    start: int
-    end: int
-    text: str
-    category: str
-    rule: str
-
-
-@dataclass(frozen=True)
-class FakeAssessment:
-    flagged: bool
-    severity: str | None
-    categories: tuple[str, ...]
-    evidence: tuple[FakeEvidence, ...]
-
-
 class KeywordRisk:
     """Test double for the risk detector: flags the phrases it is given, nothing else."""
 
     def __init__(self, phrases: tuple[str, ...] = ("hits my son", "hurting her", "RISKY")) -> None:
         self._patterns = [(p, re.compile(re.escape(p), re.IGNORECASE)) for p in phrases]
 
-    def assess(self, text: str) -> FakeAssessment:
+    def assess(self, text: str) -> Assessment:
         evidence = tuple(
-            FakeEvidence(m.start(), m.end(), m.group(0), "physical_abuse", f"test.{phrase}")
+            Evidence(m.start(), m.end(), m.group(0), "physical_abuse", f"test.{phrase}")
             for phrase, pattern in self._patterns
             for m in pattern.finditer(text)
         )
         if not evidence:
-            return FakeAssessment(False, None, (), ())
-        return FakeAssessment(True, "immediate", ("physical_abuse",), evidence)
+            return Assessment(False, None, (), ())
+        return Assessment(True, "immediate", ("physical_abuse",), evidence)
 
 
 @pytest.fixture

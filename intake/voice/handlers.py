@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Protocol
 
 from aiohttp import web
+from cryptography.exceptions import InvalidTag
 from multidict import MultiDictProxy
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -187,14 +188,18 @@ class VoiceAdapter:
         if concern := await self._screen(call):
             return await self._safeguarding(call, concern)
         if interpret(call.digits, call.speech) is Answer.YES:
-            return twiml.ask(
-                [self._w["notice_ask_address"]],
-                call.next(f"{BASE}/notice-address"),
-                hints=EMAIL_HINTS,
-                digits=None,
-                speech_timeout="3",
-            )
+            return self._ask_address(call, retry=False)
         return self._ask_for_help(call, [self._w["see_what_we_hold"]])
+
+    def _ask_address(self, call: Call, retry: bool) -> VoiceResponse:
+        params = {"r": "1"} if retry else {}
+        return twiml.ask(
+            [self._w["notice_ask_address"]],
+            call.next(f"{BASE}/notice-address", **params),
+            hints=EMAIL_HINTS,
+            digits=None,
+            speech_timeout="3",
+        )
 
     async def _notice_address(self, call: Call) -> VoiceResponse:
         if concern := await self._screen(call):
@@ -208,22 +213,22 @@ class VoiceAdapter:
             self._s.db.cipher.seal(address, f"voice.notice:{call.sid}")
         ).decode()
         confirm = self._w["notice_confirm"].format(address=speak_email(address))
-        return twiml.ask([confirm], call.next(f"{BASE}/notice-confirm", a=sealed))
+        retried = {"r": "1"} if call.query.get("r") else {}
+        return twiml.ask([confirm], call.next(f"{BASE}/notice-confirm", a=sealed, **retried))
 
     async def _notice_confirm(self, call: Call) -> VoiceResponse:
         if concern := await self._screen(call):
             return await self._safeguarding(call, concern)
         if interpret(call.digits, call.speech) is not Answer.YES:
-            return twiml.ask(
-                [self._w["notice_ask_address"]],
-                call.next(f"{BASE}/notice-address"),
-                hints=EMAIL_HINTS,
-                digits=None,
-                speech_timeout="3",
+            if call.query.get("r"):  # heard wrong twice: an adviser can send it later
+                return self._ask_for_help(call, [self._w["notice_not_understood"]])
+            return self._ask_address(call, retry=True)
+        try:
+            address = self._s.db.cipher.open(
+                base64.urlsafe_b64decode(call.query.get("a", "")), f"voice.notice:{call.sid}"
             )
-        address = self._s.db.cipher.open(
-            base64.urlsafe_b64decode(call.query.get("a", "")), f"voice.notice:{call.sid}"
-        )
+        except (ValueError, InvalidTag):  # altered or from another call
+            return self._ask_for_help(call, [self._w["notice_not_understood"]])
         conversation_id = await self._s.records.conversation_for_thread(Channel.VOICE, call.sid)
         if conversation_id is None or self._notices is None:
             return self._ask_for_help(call, [self._w["notice_not_understood"]])

@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -75,14 +77,9 @@ async def _count(db: Database, table, **where) -> int:
         return await session.scalar(query)
 
 
-def _said_yes(turns) -> bool:
-    return any(
-        kind is Turn.ANSWER and interpret(digits, text) is Answer.YES
-        for kind, digits, text in turns
-    )
-
-
-def test_no_sequence_without_yes_writes_records_and_risk_always_raises_concern(tmp_path: Path):
+@contextlib.contextmanager
+def _database(tmp_path: Path) -> Iterator[tuple[asyncio.Runner, Database]]:
+    """A real SQLite database on a loop that hypothesis's synchronous examples can run on."""
     with asyncio.Runner() as runner:
         (tmp_path / "data").mkdir()
         db = runner.run(
@@ -91,6 +88,21 @@ def test_no_sequence_without_yes_writes_records_and_risk_always_raises_concern(t
                 Keyring.from_secret(TEST_SECRET),
             )
         )
+        try:
+            yield runner, db
+        finally:
+            runner.run(db.close())
+
+
+def _said_yes(turns) -> bool:
+    return any(
+        kind is Turn.ANSWER and interpret(digits, text) is Answer.YES
+        for kind, digits, text in turns
+    )
+
+
+def test_no_sequence_without_yes_writes_records_and_risk_always_raises_concern(tmp_path: Path):
+    with _database(tmp_path) as (runner, db):
         gateway = make_gateway(db)
         records = Records(db)
 
@@ -111,21 +123,11 @@ def test_no_sequence_without_yes_writes_records_and_risk_always_raises_concern(t
             if turns and turns[-1][0] is Turn.HANGUP:
                 assert runner.run(_count(db, PendingItem, thread_hash=thread_hash)) == 0
 
-        try:
-            check()
-        finally:
-            runner.run(db.close())
+        check()
 
 
 def test_any_sequence_with_yes_keeps_exactly_one_conversation(tmp_path: Path):
-    with asyncio.Runner() as runner:
-        (tmp_path / "data").mkdir()
-        db = runner.run(
-            Database.open(
-                f"sqlite+aiosqlite:///{tmp_path / 'data' / 'intake.db'}",
-                Keyring.from_secret(TEST_SECRET),
-            )
-        )
+    with _database(tmp_path) as (runner, db):
         gateway = make_gateway(db)
         records = Records(db)
 
@@ -143,10 +145,7 @@ def test_any_sequence_with_yes_keeps_exactly_one_conversation(tmp_path: Path):
             else:
                 assert kept <= 1  # a yes after a no or an expiry may come too late to count
 
-        try:
-            check()
-        finally:
-            runner.run(db.close())
+        check()
 
 
 def _concern_table():
