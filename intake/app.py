@@ -23,6 +23,9 @@ from intake.mail.server import smtp_context, tls_context
 from intake.mail.service import MailService
 from intake.mail.web import MAIL, register_consent_routes
 from intake.metrics import Metrics
+from intake.safeguarding.alerts import Alerter
+from intake.safeguarding.sms import TwilioSms
+from intake.safeguarding.sms_webhook import sms_handler
 from intake.settings import Settings, SettingsError
 from intake.voice.handlers import VoiceAdapter
 from intake.voice.hours import HoursError, OfficeHours
@@ -54,6 +57,7 @@ class Services:
     outbox: Outbox | None = None
     mail: MailService | None = None
     mail_sender: OutboxSender | None = None
+    alerter: Alerter | None = None
 
 
 SERVICES = web.AppKey("services", Services)
@@ -78,6 +82,10 @@ def build_services(
     records = Records(db)
     concerns = ConcernStore(db, records)
     wording = current_wording()
+    rota = RotaStore(db)
+    alerter = Alerter(
+        db, concerns, rota, _sms_sender(settings), settings.escalate_after, metrics=metrics
+    )
     gateway = Gateway(
         records,
         concerns,
@@ -86,9 +94,19 @@ def build_services(
         pending_ttl=settings.pending_ttl,
         escalate_after=settings.escalate_after,
         metrics=metrics,
+        on_concern=alerter.schedule,
     )
     services = Services(
-        settings, db, records, concerns, StaffStore(db), RotaStore(db), wording, metrics, gateway
+        settings,
+        db,
+        records,
+        concerns,
+        StaffStore(db),
+        rota,
+        wording,
+        metrics,
+        gateway,
+        alerter=alerter,
     )
     _add_mail(services)
     return services
@@ -174,6 +192,10 @@ def make_app(services: Services, clock: Callable[[], datetime] = utcnow) -> web.
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)
     _voice_adapter(services, clock).register(app)
+    if services.alerter is not None:
+        app.router.add_post(
+            "/twilio/sms", sms_handler(services.alerter, twilio_signature(services))
+        )
     if services.mail is not None:
         app[MAIL] = services.mail
         register_consent_routes(app)
@@ -197,14 +219,33 @@ def smtp_server(services: Services) -> Callable[[web.Application], AsyncIterator
     )
 
 
+def _sms_sender(settings: Settings) -> TwilioSms | None:
+    """Alerts go by SMS through the Twilio account; without one they wait, visibly."""
+    if not (
+        settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_phone_number
+    ):
+        return None
+    return TwilioSms(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        settings.twilio_phone_number,
+        settings.twilio_api_url,
+    )
+
+
+def twilio_signature(services: Services) -> TwilioSignature:
+    settings = services.settings
+    token = settings.twilio_auth_token or development_auth_token(services.db.keyring)
+    return TwilioSignature(token, settings.public_url)
+
+
 def _voice_adapter(services: Services, clock: Callable[[], datetime]) -> VoiceAdapter:
     settings = services.settings
     try:
         hours = OfficeHours.parse(settings.office_hours, settings.timezone)
     except HoursError as exc:
         raise SettingsError(str(exc)) from None
-    token = settings.twilio_auth_token or development_auth_token(services.db.keyring)
-    return VoiceAdapter(services, TwilioSignature(token, settings.public_url), hours, clock=clock)
+    return VoiceAdapter(services, twilio_signature(services), hours, clock=clock)
 
 
 async def _workers(app: web.Application) -> AsyncIterator[None]:
@@ -224,9 +265,15 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     ]
     if services.mail_sender is not None:
         tasks.append(asyncio.create_task(services.mail_sender.run(stop), name="outbox-sender"))
+    alerter = services.alerter
+    if alerter is not None:
+        interval = max(1.0, min(15.0, services.settings.escalate_after.total_seconds() / 4))
+        tasks.append(asyncio.create_task(alerter.run(stop, interval), name="alert-worker"))
     yield
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
+    if alerter is not None:
+        await alerter.close()
 
 
 async def serve(settings: Settings, risk: RiskAssessor | None = None) -> None:

@@ -19,6 +19,7 @@ from intake.settings import Settings
 from intake.voice.signature import TwilioSignature
 from intake.voice.simulate import CallDriver
 from storage.database import Database
+from tests.fakes.twilio_rest import FakeTwilioRest
 
 AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
 PUBLIC_URL = "https://intake.council.example"
@@ -35,6 +36,7 @@ class Gateway:
     session: aiohttp.ClientSession
     data_dir: Path
     clock: list[datetime]
+    twilio: FakeTwilioRest
 
     @property
     def url(self) -> str:
@@ -44,10 +46,15 @@ class Gateway:
         return CallDriver(self.session, self.url, TwilioSignature(AUTH_TOKEN, PUBLIC_URL), caller)
 
 
-def voice_settings(data_dir: Path) -> Settings:
+ACCOUNT_SID = "AC" + "1" * 32
+
+
+def voice_settings(data_dir: Path, twilio_api_url: str) -> Settings:
     return Settings.from_env(
         {
             "INTAKE_DATA_DIR": str(data_dir),
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "INTAKE_TWILIO_API_URL": twilio_api_url,
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "TWILIO_PHONE_NUMBER": "+441632960000",
             "INTAKE_PUBLIC_URL": PUBLIC_URL,
@@ -65,9 +72,21 @@ def risk_detector():
 
 
 @pytest.fixture
-async def gateway(tmp_path: Path, risk_detector) -> AsyncIterator[Gateway]:
+async def twilio_rest() -> AsyncIterator[FakeTwilioRest]:
+    fake = FakeTwilioRest(ACCOUNT_SID, AUTH_TOKEN)
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+@pytest.fixture
+async def gateway(
+    tmp_path: Path, risk_detector, twilio_rest: FakeTwilioRest
+) -> AsyncIterator[Gateway]:
     data_dir = tmp_path / "var"
-    settings = voice_settings(data_dir)
+    settings = voice_settings(data_dir, twilio_rest.url)
     settings.prepare_data_dir()
     configure_logging(data_dir, "DEBUG")
     db = await Database.open(settings.database_url, settings.keyring())
@@ -78,7 +97,7 @@ async def gateway(tmp_path: Path, risk_detector) -> AsyncIterator[Gateway]:
     await server.start_server()
     session = aiohttp.ClientSession()
     try:
-        yield Gateway(services, server, session, data_dir, clock)
+        yield Gateway(services, server, session, data_dir, clock, twilio_rest)
     finally:
         await session.close()
         await server.close()

@@ -123,8 +123,12 @@ async def test_disclosure_as_the_consent_answer_puts_the_call_through_to_the_lea
     assert doc.dial_number == LEAD
     assert len(doc.says) == 1  # one calm sentence, then a person
     never_records(doc)
+    await gateway.services.alerter.drain()
     [concern] = await gateway.services.concerns.list()
-    assert concern.channel == "voice" and concern.alert_status == "queued"
+    assert concern.channel == "voice" and concern.alert_status == "sent"
+    [sms] = gateway.twilio.sent  # the lead is also alerted by SMS, without personal data
+    assert sms.to == LEAD and concern.id[:8].upper() in sms.body
+    assert "hits" not in sms.body and "7911555020" not in sms.body
     assert sar(gateway, "+447911555020")["conversations"] == []  # a concern is not a record
 
 

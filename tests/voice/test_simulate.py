@@ -12,11 +12,22 @@ from tests.voice.conftest import AUTH_TOKEN, PUBLIC_URL, Gateway
 
 async def run_simulator(gateway: Gateway, keyboard: str, *args: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "intake", "simulate", "call", "--url", gateway.url, *args,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "intake",
+        "simulate",
+        "call",
+        "--url",
+        gateway.url,
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=clean_env(INTAKE_DATA_DIR=str(gateway.data_dir), TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-                      INTAKE_PUBLIC_URL=PUBLIC_URL),
+        env=clean_env(
+            INTAKE_DATA_DIR=str(gateway.data_dir),
+            TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+            INTAKE_PUBLIC_URL=PUBLIC_URL,
+        ),
     )
     out, err = await asyncio.wait_for(process.communicate(keyboard.encode()), timeout=60)
     return process.returncode, out.decode(), err.decode()
@@ -42,9 +53,17 @@ async def test_simulated_withheld_call_that_declines_keeps_nothing(gateway: Gate
 
 async def test_simulator_says_clearly_when_no_gateway_is_running(gateway: Gateway):
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "intake", "simulate", "call", "--url", "http://127.0.0.1:9",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env=clean_env(INTAKE_DATA_DIR=str(gateway.data_dir)),
+        sys.executable,
+        "-m",
+        "intake",
+        "simulate",
+        "call",
+        "--url",
+        "http://127.0.0.1:9",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=clean_env(INTAKE_DATA_DIR=str(gateway.data_dir)),
     )
     _, err = await asyncio.wait_for(process.communicate(b""), timeout=60)
     assert process.returncode == 1 and "cannot reach the gateway" in err.decode()
