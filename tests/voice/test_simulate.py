@@ -10,7 +10,9 @@ from tests.cli.helpers import clean_env
 from tests.voice.conftest import AUTH_TOKEN, PUBLIC_URL, Gateway
 
 
-async def run_simulator(gateway: Gateway, keyboard: str, *args: str) -> tuple[int, str, str]:
+async def run_simulator(
+    gateway: Gateway, keyboard: str, *args: str, url: str | None = None
+) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -18,7 +20,7 @@ async def run_simulator(gateway: Gateway, keyboard: str, *args: str) -> tuple[in
         "simulate",
         "call",
         "--url",
-        gateway.url,
+        url or gateway.url,
         *args,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
@@ -52,18 +54,5 @@ async def test_simulated_withheld_call_that_declines_keeps_nothing(gateway: Gate
 
 
 async def test_simulator_says_clearly_when_no_gateway_is_running(gateway: Gateway):
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "intake",
-        "simulate",
-        "call",
-        "--url",
-        "http://127.0.0.1:9",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=clean_env(INTAKE_DATA_DIR=str(gateway.data_dir)),
-    )
-    _, err = await asyncio.wait_for(process.communicate(b""), timeout=60)
-    assert process.returncode == 1 and "cannot reach the gateway" in err.decode()
+    code, _, err = await run_simulator(gateway, "", url="http://127.0.0.1:9")
+    assert code == 1 and "cannot reach the gateway" in err
