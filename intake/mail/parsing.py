@@ -43,7 +43,7 @@ _AUTO_SUBJECT = re.compile(
     r"^\s*(auto(matic)?[ -]?(reply|response|antwort)|auto:|out of (the )?office|"
     r"abwesenheitsnotiz|r[ée]ponse automatique|undeliver(able|ed)|delivery status notification|"
     r"returned mail|mail delivery (failed|failure|system)|delivery (failure|failed|notification)|"
-    r"failure notice|non[- ]?delivery)",
+    r"failure notice|non[- ]?delivery|(mail|message) could not be delivered)",
     re.IGNORECASE,
 )
 
@@ -181,7 +181,11 @@ def automated_reason(msg: Message, envelope_sender: str | None = None) -> str | 
     content_type = header(msg, "Content-Type").lower()
     if content_type.startswith("multipart/report"):
         return "bounce"
-    for addr in (envelope_sender or "", _addr(header(msg, "From")), _addr(header(msg, "Sender"))):
+    return_path = header(msg, "Return-Path").strip()
+    if return_path.replace(" ", "") == "<>":
+        return "bounce"
+    senders = (envelope_sender or "", _addr(return_path), _addr(header(msg, "From")))
+    for addr in (*senders, _addr(header(msg, "Sender"))):
         local = addr.rpartition("@")[0].lower() if "@" in addr else addr.lower()
         if local in _BOUNCE_LOCALPARTS:
             return "bounce"

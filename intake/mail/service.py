@@ -153,13 +153,19 @@ class MailService:
         sender = parsed.sender
         if parsed.automated or sender is None or sender.value in self.accepted:
             return await self._one_off(parsed)
-        for token in candidate_tokens(parsed.subject, parsed.references, self.domain):
+        tokens = candidate_tokens(parsed.subject, parsed.references, self.domain)
+        for token in tokens:
             async with self._lock(token):
                 found = await self._thread(token, sender)
                 if found == "conversation":
                     return await self._continue(token, parsed, sender)
                 if isinstance(found, HeldItem):
                     return await self._reply_while_asking(token, found, parsed, sender)
+        if tokens and read_answer(parsed.new_text) and len(parsed.new_text.split()) <= 12:
+            # A bare yes or no to a thread that is gone (declined, expired, or a retried
+            # answer): there is nothing to consent to, and a new thread holding "NO" would ask
+            # the parent again. Assessed, nothing kept.
+            return await self._one_off(parsed, outcome="stale_answer")
         token = token_for_message(self.keyring, sender.value, parsed.message_id)
         async with self._lock(token):
             found = await self._thread(token, sender)
@@ -177,7 +183,7 @@ class MailService:
                 return Received("held", token, reply.concern_id)
             return Received("ignored", token, reply.concern_id)
 
-    async def _one_off(self, parsed: ParsedMail) -> Received:
+    async def _one_off(self, parsed: ParsedMail, outcome: str = "automated") -> Received:
         """A machine's message, or one we cannot answer: assessed, then nothing is kept."""
         token = token_for_message(self.keyring, "automated", None)
         concern_id = None
@@ -186,8 +192,9 @@ class MailService:
             concern_id = await self.gateway.screen(
                 Inbound(EMAIL, token, Turn.MESSAGE, text=text, contact=parsed.sender)
             )
-        await self.records.tally(EMAIL, "automated" if parsed.automated else "unanswerable")
-        return Received("automated", None, concern_id)
+        if outcome == "automated":
+            await self.records.tally(EMAIL, "automated" if parsed.automated else "unanswerable")
+        return Received(outcome, None, concern_id)
 
     async def _thread(self, token: str, sender: Contact) -> str | HeldItem | None:
         """ "conversation", the held item waiting for an answer, or None (unknown, declined,
@@ -213,8 +220,9 @@ class MailService:
         answer = read_answer(parsed.new_text)
         if answer is Answer.YES:
             line = first_line(parsed.new_text)
-            reply = await self._answer(token, sender, Answer.YES, line, ConsentMethod.EMAIL_REPLY)
-            concern_id = reply
+            concern_id = await self._answer(
+                token, sender, Answer.YES, line, ConsentMethod.EMAIL_REPLY
+            )
             if parsed.new_text.strip() != line:  # more than the answer: keep it too
                 more = await self.gateway.handle(
                     Inbound(EMAIL, token, Turn.MESSAGE, text=parsed.readable(), contact=sender)

@@ -4,6 +4,7 @@ SQLite file, a local SMTP server standing in for the relay, and a real SMTP clie
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import logging
 import os
@@ -63,13 +64,13 @@ class Relay:
         self.arrived.set()
         return "250 OK"
 
-    async def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
+    async def wait_for(self, count: int, seconds: float = 10.0) -> list[EmailMessage]:
         async def reached() -> None:
             while len(self.messages) < count:
                 self.arrived.clear()
                 await self.arrived.wait()
 
-        await asyncio.wait_for(reached(), timeout)
+        await asyncio.wait_for(reached(), seconds)
         return [m for _, m in self.messages]
 
 
@@ -111,9 +112,9 @@ class MailGateway:
         async with SmtpClient(self.smtp.port) as client:
             return await client.send(raw, mail_from=mail_from, rcpt=rcpt, size=size)
 
-    async def outbox_drained(self, timeout: float = 10.0) -> None:
+    async def outbox_drained(self, seconds: float = 10.0) -> None:
         """Wait until nothing is queued (sent or failed)."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + seconds
         while (await self.services.outbox.counts()).get("queued", 0):
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError("the outbox did not drain")
@@ -166,10 +167,8 @@ class SmtpClient:
             response = await self.smtp.data(raw)
         except aiosmtplib.SMTPResponseException as exc:
             if self.smtp.is_connected:
-                try:
+                with contextlib.suppress(aiosmtplib.SMTPException, OSError):
                     await self.smtp.rset()
-                except (aiosmtplib.SMTPException, OSError):
-                    pass
             return exc.code, exc.message
         return response.code, response.message
 

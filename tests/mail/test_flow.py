@@ -255,3 +255,16 @@ async def test_no_open_relay_even_with_many_recipients(mail_gateway):
     assert code == 250  # delivered to us only; the other recipient was refused at RCPT
     [request] = await gw.relay.wait_for(1)
     assert gw.relay.messages[0][0] == [PARENT]
+
+
+async def test_a_repeated_no_opens_nothing_and_asks_nothing(mail_gateway):
+    gw = mail_gateway
+    request = await _consent_request(gw)
+    no = reply_to(request, "No")
+    assert (await gw.send(no))[0] == 250
+    assert (await gw.send(no))[0] == 250  # redelivered after the thread was declined
+    await gw.relay.wait_for(2)
+    await gw.outbox_drained()
+    await asyncio.sleep(0.05)
+    assert len(gw.relay.messages) == 2  # the consent request and one "nothing was kept"
+    assert (await _sar(gw))["pending_hold"] == []
