@@ -11,6 +11,16 @@ space-separated elements; each element matches one token:
     ^@BODY           any token that is NOT in the class / alternatives
     X?               the element is optional
     {0,3}            up to three tokens of anything
+    (a|out of it)    a group: alternatives that may be several words each ("a" OR
+                     "out of it"); expanded into one token pattern per alternative.
+                     "(a|out of it)?" makes the whole group optional.
+
+An element always matches ONE token, so ``too drunk|high|out of it`` means "too", then
+drunk-or-high-or-out, then "of", then "it": the phrase "too out of it" only. Such a line
+silently narrows a rule, so an alternation that mixes kinds of word (article with
+preposition, verb with preposition, ...) or repeats its neighbour ("mass shooting|school
+shooting") next to other words is refused as ambiguous. Write multi-word alternatives as a
+group, or put a single-word alternation in parentheses to confirm it: ``(have|with) a plan``.
 
 Folding alternatives and classes into ``IN`` lists keeps the matcher fast (one predicate
 per class, shared by every rule that uses it), and each compiled pattern names an *anchor*:
@@ -62,8 +72,135 @@ class Lexicon:
     excluded_forms: Mapping[str, frozenset[str]]
 
 
+MAX_EXPANSIONS = 64  # token patterns one line may expand to through (...) groups
+
+# Word kinds for the ambiguity check: an alternation whose words are of different kinds
+# ("a|out", "with|have", "possessed|a") next to other words is most often a multi-word
+# alternative written without a group. Words not listed count as content words.
+_KINDS: dict[str, frozenset[str]] = {}
+for _kind, _words in {
+    "det": "a an the this that these those my your his her its our their some any no every "
+    "all both each another",
+    "pron": "i me you he him she her it we us they them myself himself herself themselves "
+    "someone somebody anyone everyone nobody noone",
+    "prep": "to of in on at by for with from into onto out up off down over under about "
+    "through across around round after before without near",
+    "conj": "and or but if when while because cos so than then as like",
+    "aux": "be is are was were am 's 're 'm do does did have has had will would can could "
+    "should might may must 'll 'd ll wo ca",
+    "neg": "not n't nt never no cannot nobody noone without",
+    "adv": "again overnight alone secretly away back home there here now today tonight "
+    "yesterday abroad first down up out off in inside outside together ever still just "
+    "only so too very",
+}.items():
+    for _w in _words.split():
+        _KINDS[_w] = _KINDS.get(_w, frozenset()) | {_kind}
+_CONTENT = frozenset({"content"})
+
+
+def _kinds(word: str) -> frozenset[str]:
+    if "n't" in word:
+        return frozenset({"neg"})
+    if "'" in word[1:]:  # he's, i'm, they're: a pronoun and a verb
+        return frozenset({"pron", "aux"})
+    return _KINDS.get(word, _CONTENT)
+
+
+def compile_patterns(text: str, lexicon: Lexicon) -> tuple[Compiled, ...]:
+    """Compile one pattern line, expanding ``(...)`` groups; PatternError names the fault."""
+    variants = expand_groups(text)
+    return tuple(_compile_checked(v, explicit, lexicon) for v, explicit in variants)
+
+
+def expand_groups(text: str) -> list[tuple[str, frozenset[int]]]:
+    """The plain pattern lines a line with ``(...)`` groups stands for.
+
+    Each result is (line, positions of elements that came from a group, which need no
+    ambiguity check). A group of single words, "(have|with)", stays one element; a group
+    with a multi-word alternative expands into one line per alternative.
+    """
+    slots: list[tuple[list[list[str]], bool]] = []  # (alternatives, from a group)
+    rest = text.strip()
+    while rest:
+        if not rest.startswith("("):
+            word, _, rest = rest.partition(" ")
+            if "(" in word or ")" in word:
+                raise PatternError(f"pattern {text!r}: stray parenthesis in {word!r}")
+            slots.append(([[word]], False))
+            rest = rest.strip()
+            continue
+        close = rest.find(")")
+        if close == -1:
+            raise PatternError(f"pattern {text!r}: '(' without ')'")
+        inner = rest[1:close]
+        if "(" in inner:
+            raise PatternError(f"pattern {text!r}: groups cannot be nested")
+        after = rest[close + 1 :]
+        optional = after.startswith("?")
+        after = after[1:] if optional else after
+        if after and not after[0].isspace():
+            raise PatternError(f"pattern {text!r}: a space must follow ')' or ')?'")
+        alternatives = [alt.split() for alt in inner.split("|")]
+        if any(not alt for alt in alternatives):
+            raise PatternError(f"pattern {text!r}: group ({inner}) has an empty alternative")
+        if all(len(alt) == 1 for alt in alternatives):
+            joined = "|".join(alt[0] for alt in alternatives)
+            alternatives = [[joined + ("?" if optional else "")]]
+        elif optional:
+            alternatives.append([])
+        slots.append((alternatives, True))
+        rest = after.strip()
+    variants: list[tuple[list[str], frozenset[int]]] = [([], frozenset())]
+    for alternatives, grouped in slots:
+        variants = [
+            (
+                elements + alt,
+                marks | frozenset(range(len(elements), len(elements) + len(alt)))
+                if grouped
+                else marks,
+            )
+            for elements, marks in variants
+            for alt in alternatives
+        ]
+        if len(variants) > MAX_EXPANSIONS:
+            raise PatternError(f"pattern {text!r} expands to more than {MAX_EXPANSIONS} lines")
+    if any(not elements for elements, _ in variants):
+        raise PatternError(f"pattern {text!r} can expand to an empty pattern")
+    return [(" ".join(elements), marks) for elements, marks in variants]
+
+
+def _check_ambiguous(elements: list[str], explicit: frozenset[int], text: str) -> None:
+    """Refuse an alternation that most likely hides a multi-word alternative."""
+    for index, element in enumerate(elements):
+        if index in explicit or "|" not in element or _GAP.match(element):
+            continue
+        core = element.rstrip("?").lstrip("^")
+        words = [alt for alt in core.split("|") if alt and alt[0] not in "@=~"]
+        neighbours = [elements[j] for j in (index - 1, index + 1) if 0 <= j < len(elements)]
+        neighbours = [n for n in neighbours if not _GAP.match(n)]
+        if not words or not neighbours:
+            continue
+        lemmas = [lemma_of(w) for w in words]
+        bare = {lemma_of(n.rstrip("?")) for n in neighbours if n.rstrip("?").isalpha()}
+        repeated = bool(bare & set(lemmas))
+        kinds = [_kinds(w) for w in words]
+        mixed = any(not (a & b) for a in kinds for b in kinds)
+        if repeated or mixed:
+            raise PatternError(
+                f"element {element!r} in {text!r} is ambiguous: an element matches one "
+                "token, so a multi-word alternative like 'a|out of it' silently means "
+                "a-or-out, then 'of it'. Write multi-word alternatives as a group "
+                "'(a|out of it)', or confirm a one-word alternation as '(a|out)'"
+            )
+
+
+def _compile_checked(line: str, explicit: frozenset[int], lexicon: Lexicon) -> Compiled:
+    _check_ambiguous(line.split(), explicit, line)
+    return compile_pattern(line, lexicon)
+
+
 def compile_pattern(text: str, lexicon: Lexicon) -> Compiled:
-    """Compile one pattern line; raise PatternError naming the faulty element."""
+    """Compile one plain pattern line; raise PatternError naming the faulty element."""
     elements = text.split()
     if not elements:
         raise PatternError("empty pattern")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlp.lemmas import lemma_of
-from nlp.patterns import Compiled, Lexicon, PatternError, compile_pattern
+from nlp.patterns import Compiled, Lexicon, PatternError, compile_patterns
 
 RULES_DIR = Path(__file__).resolve().parent
 LEXICON_FILE = "lexicon.toml"
@@ -149,7 +149,7 @@ def _compile_all(path: Path, rule_id: str, patterns: object, lexicon: Lexicon) -
         if not isinstance(pattern, str):
             raise RuleError(f"{path.name}: rule {rule_id}: pattern {pattern!r} is not a string")
         try:
-            compiled.append(compile_pattern(pattern, lexicon))
+            compiled.extend(compile_patterns(pattern, lexicon))
         except PatternError as exc:
             raise RuleError(f"{path.name}: rule {rule_id}: {exc}") from None
     return tuple(compiled)

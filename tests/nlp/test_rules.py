@@ -116,3 +116,47 @@ def test_duplicate_rule_id_is_refused(rules_copy):
     path.write_text(path.read_text().replace('id = "fgm.to_be_cut"', 'id = "fgm.named"'))
     with pytest.raises(RuleError, match="fgm.named"):
         load_rules(rules_copy)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "too drunk|high|stoned|out of it",  # meant "out of it", got "too out of it" only
+        "a|out of it",
+        "mass shooting|shootings|school shooting",  # meant "school shooting"
+        "stand|sit {0,5} for hours|all day",  # meant "all day"
+    ],
+)
+def test_multi_word_alternative_without_group_is_refused(rules_copy, pattern):
+    path = rules_copy / "parental_crisis.toml"
+    text = path.read_text()
+    old = '"too out of it",'
+    assert old in text
+    path.write_text(text.replace(old, f'"{pattern}",', 1))
+    with pytest.raises(RuleError) as caught:
+        load_rules(rules_copy)
+    message = str(caught.value)
+    assert "parental_crisis.toml" in message
+    assert "rule parental.incapable" in message
+    assert "ambiguous" in message and "(a|out of it)" in message
+
+
+def test_group_supports_multi_word_alternatives(rules_copy):
+    path = rules_copy / "parental_crisis.toml"
+    text = path.read_text()
+    path.write_text(text.replace('"too out of it",', '"too (drunk|high|out of it)",', 1))
+    detector = RiskDetector(rules_copy)
+    for text in ("i'm too out of it to do the school run", "i was too high to pick him up"):
+        assert "parental.incapable" in {e.rule for e in detector.assess(text).evidence}, text
+
+
+def test_group_expansion_and_confirmed_alternation():
+    from nlp.patterns import PatternError, expand_groups
+
+    lines = [line for line, _ in expand_groups("too (drunk|out of it)? now")]
+    assert lines == ["too drunk now", "too out of it now", "too now"]
+    # a group of single words stays one element and needs no further confirmation
+    assert [line for line, _ in expand_groups("(have|with) a plan")] == ["have|with a plan"]
+    for bad in ("(a|b", "a|b)", "(a|(b c))", "(a|) b", "(a b)x"):
+        with pytest.raises(PatternError):
+            expand_groups(bad)
