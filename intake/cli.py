@@ -72,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
         help="the caller's number, or 'withheld' (default: +447911123456)",
     )
     sim_call.add_argument("--url", help="the gateway's address (default: from INTAKE_HTTP_*)")
+    sim_mail = simulate_kinds.add_parser(
+        "email", help="email the gateway (text from --text or stdin) and show its SMTP answer"
+    )
+    sim_mail.add_argument("--from", dest="sender", default="parent@example.org")
+    sim_mail.add_argument("--subject", default="A question about my child")
+    sim_mail.add_argument("--text", help="the message (default: read from stdin)")
+    sim_mail.add_argument("--ref", help="reply on a thread: the reference from our reply")
+    sim_mail.add_argument("--to", help="recipient (default: INTAKE_MAIL_ADDRESS)")
     return parser
 
 
@@ -87,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(settings)
         if args.command == "simulate" and args.action == "call":
             return _simulate_call(settings, args)
+        if args.command == "simulate" and args.action == "email":
+            return _simulate_email(settings, args)
         return asyncio.run(_with_database(settings, _COMMANDS[args.command], args))
     except (CommandError, SettingsError, DatabaseUnavailable, SecretKeyError) as exc:
         print(f"intake: {exc}", file=sys.stderr)
@@ -120,6 +130,24 @@ def _simulate_call(settings: Settings, args: argparse.Namespace) -> int:
     except EOFError:
         pass
     return EXIT_OK
+
+
+def _simulate_email(settings: Settings, args: argparse.Namespace) -> int:
+    from intake.mail.simulate import build, send_email
+
+    text = args.text if args.text is not None else sys.stdin.read()
+    msg = build(
+        text,
+        sender=args.sender,
+        to=args.to or settings.mail_address,
+        subject=args.subject,
+        ref=args.ref,
+    )
+    try:
+        return asyncio.run(send_email(settings.smtp_host, settings.smtp_port, msg, sys.stdout))
+    except OSError as exc:
+        where = f"{settings.smtp_host}:{settings.smtp_port}"
+        raise CommandError(f"cannot reach the gateway's SMTP server at {where}") from exc
 
 
 async def _with_database(

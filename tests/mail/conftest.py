@@ -193,14 +193,13 @@ def risk_detector() -> KeywordRisk:
     return KeywordRisk()
 
 
-@pytest.fixture
-async def mail_gateway(
-    tmp_path: Path, relay: Relay, risk_detector: object
+@contextlib.asynccontextmanager
+async def running_gateway(
+    settings: Settings, relay: Relay, risk_detector: object
 ) -> AsyncIterator[MailGateway]:
-    data_dir = tmp_path / "var"
-    settings = mail_settings(data_dir, relay.port)
+    """The app (HTTP, workers) and the SMTP server on this loop, as `intake serve` runs them."""
     settings.prepare_data_dir()
-    configure_logging(data_dir, "DEBUG")
+    configure_logging(settings.data_dir, "DEBUG")
     db = await Database.open(settings.database_url, settings.keyring())
     services = build_services(settings, db, risk_detector)
     services.mail_sender.base_delay = 0.05  # retries in tests come quickly
@@ -209,15 +208,25 @@ async def mail_gateway(
     smtp = await start_smtp_server(services.mail, "127.0.0.1", 0, max_bytes=settings.mail_max_bytes)
     session = aiohttp.ClientSession()
     try:
-        yield MailGateway(services, http, smtp, session, data_dir, relay)
+        yield MailGateway(services, http, smtp, session, settings.data_dir, relay)
     finally:
         await session.close()
         await smtp.close()
         await http.close()
-        await db.close()
+        with contextlib.suppress(Exception):
+            await db.close()
         for handler in list(logging.getLogger().handlers):
             handler.close()
             logging.getLogger().removeHandler(handler)
+
+
+@pytest.fixture
+async def mail_gateway(
+    tmp_path: Path, relay: Relay, risk_detector: object
+) -> AsyncIterator[MailGateway]:
+    settings = mail_settings(tmp_path / "var", relay.port)
+    async with running_gateway(settings, relay, risk_detector) as gateway:
+        yield gateway
 
 
 def parent_mail(
