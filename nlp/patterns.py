@@ -82,9 +82,9 @@ for _kind, _words in {
     "det": "a an the this that these those my your his her its our their some any no every "
     "all both each another",
     "pron": "i me you he him she her it we us they them myself himself herself themselves "
-    "someone somebody anyone everyone nobody noone",
+    "someone somebody anyone everyone nobody noone hes shes theyre im ive youre",
     "prep": "to of in on at by for with from into onto out up off down over under about "
-    "through across around round after before without near",
+    "through across around round after before without near since until till til during",
     "conj": "and or but if when while because cos so than then as like",
     "aux": "be is are was were am 's 're 'm do does did have has had will would can could "
     "should might may must 'll 'd ll wo ca",
