@@ -126,9 +126,16 @@ class Records:
             session.add(row)
         return self._held_view(row, thread_ref)
 
-    async def annotate_hold(self, channel: Channel, thread_ref: str, data: dict) -> HeldItem | None:
+    async def annotate_hold(
+        self,
+        channel: Channel,
+        thread_ref: str,
+        data: dict,
+        within: Callable[[AsyncSession], Awaitable[object]] | None = None,
+    ) -> HeldItem | None:
         """Merge a channel adapter's notes into a held item's data (its texts and contact are
-        untouched); None if nothing is held for the thread."""
+        untouched); None if nothing is held for the thread. `within` runs in the same
+        transaction (e.g. queueing the reply the notes record), only if the item exists."""
         key = self.thread_hash(channel, thread_ref)
         async with self._db.transaction() as session:
             row = await session.scalar(select(PendingItem).where(PendingItem.thread_hash == key))
@@ -137,6 +144,8 @@ class Records:
             payload = json.loads(self._cipher.open(row.payload_enc, PAYLOAD))
             payload["data"] = {**payload.get("data", {}), **data}
             row.payload_enc = self._cipher.seal(json.dumps(payload), PAYLOAD)
+            if within is not None:
+                await within(session)
         return self._held_view(row, thread_ref)
 
     async def held(

@@ -314,8 +314,16 @@ class MailService:
             link=self.consent_link(token, held),
             in_reply_to=parsed.message_id,
         )
-        await self.outbox.enqueue("email", sender.value, payload, reference=reference)
-        await self.records.annotate_hold(EMAIL, token, {"mail": {**mail_notes, "asked": True}})
+
+        async def queue(session: AsyncSession) -> None:
+            await self.outbox.enqueue(
+                "email", sender.value, payload, reference=reference, session=session
+            )
+
+        # The request is queued if and only if the hold records that it was (one transaction).
+        await self.records.annotate_hold(
+            EMAIL, token, {"mail": {**mail_notes, "asked": True}}, within=queue
+        )
         self._queued()
 
     async def _queue_acknowledgement(

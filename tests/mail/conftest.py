@@ -203,6 +203,7 @@ async def running_gateway(
     db = await Database.open(settings.database_url, settings.keyring())
     services = build_services(settings, db, risk_detector)
     services.mail_sender.base_delay = 0.05  # retries in tests come quickly
+    services.mail_sender.poll_interval = 0.1
     http = TestServer(make_app(services), host="127.0.0.1")
     await http.start_server()
     smtp = await start_smtp_server(services.mail, "127.0.0.1", 0, max_bytes=settings.mail_max_bytes)
