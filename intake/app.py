@@ -18,6 +18,7 @@ from intake.core.purge import run_purge_worker
 from intake.core.types import RiskAssessor
 from intake.core.wording import Wording, current_wording
 from intake.logs import log_event
+from intake.mail.notice import EmailNotice
 from intake.mail.sender import OutboxSender
 from intake.mail.server import smtp_context, tls_context
 from intake.mail.service import MailService
@@ -245,7 +246,16 @@ def _voice_adapter(services: Services, clock: Callable[[], datetime]) -> VoiceAd
         hours = OfficeHours.parse(settings.office_hours, settings.timezone)
     except HoursError as exc:
         raise SettingsError(str(exc)) from None
-    return VoiceAdapter(services, twilio_signature(services), hours, clock=clock)
+    notices = None
+    if services.outbox is not None:
+        notices = EmailNotice(
+            services.records,
+            services.outbox,
+            services.wording,
+            sender=settings.mail_address,
+            on_queued=services.mail_sender.wake if services.mail_sender else None,
+        )
+    return VoiceAdapter(services, twilio_signature(services), hours, notices=notices, clock=clock)
 
 
 async def _workers(app: web.Application) -> AsyncIterator[None]:

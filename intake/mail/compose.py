@@ -153,6 +153,18 @@ def acknowledged(
     )
 
 
+def notice(wording: Wording, *, sender: str, domain: str) -> dict:
+    """ "Why we keep information about you", for a caller who asked for it on the phone. It
+    starts a thread of its own, so a reply to it reaches the service like a new email."""
+    token = secrets.token_urlsafe(16)
+    body = "\n\n".join((wording["notice"], wording["see_what_we_hold"], DANGER_LINE))
+    payload = _payload(
+        "notice", sender, wording["notice_title"], body, token, domain, None, erase=False
+    )
+    payload["references"], payload["in_reply_to"] = [], None
+    return payload
+
+
 def build_message(recipient: str, payload: dict, fallback_domain: str) -> EmailMessage:
     """The email for one outbox item. Raises ValueError if a header value is unsafe."""
     msg = EmailMessage()

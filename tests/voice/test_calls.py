@@ -48,13 +48,16 @@ async def test_yes_path_keeps_consent_and_words_and_sar_returns_them(gateway: Ga
     call = gateway.call("+447911100200")
     greeting = await call.start()
     after_yes = await call.answer(greeting, speech="yeah that's fine")
-    assert "keep a record" in after_yes.spoken and after_yes.gather_action
-    put_through = await call.answer(after_yes, speech="I need help getting an EHC needs assessment")
+    assert "keep a record" in after_yes.spoken and "see what we hold" in after_yes.spoken
+    assert "Why we keep information about you" in after_yes.spoken
+    how = await call.answer(after_yes, speech="no thanks")
+    assert "How can we help" in how.spoken
+    put_through = await call.answer(how, speech="I need help getting an EHC needs assessment")
     assert put_through.dial_number == ADVISER
     assert "record" not in put_through.dial_attrs
     await call.dial_result(put_through, "completed")
     await call.hang_up()
-    never_records(greeting, after_yes, put_through)
+    never_records(greeting, after_yes, how, put_through)
 
     held = sar(gateway, "07911 100200")
     [record] = held["consent_records"]
@@ -176,7 +179,8 @@ async def test_out_of_hours_consented_caller_may_ask_for_a_call_back(gateway: Ga
     gateway.clock[0] = CLOSED
     call = gateway.call("+447911555023")
     after_yes = await call.answer(await call.start(), digits="1")
-    offer = await call.answer(after_yes, speech="the school has excluded my son")
+    how = await call.answer(after_yes, digits="2")  # no notice by email, thanks
+    offer = await call.answer(how, speech="the school has excluded my son")
     assert "call you back" in offer.spoken and "Monday to Friday" in offer.spoken
     booked = await call.answer(offer, digits="1")
     assert "call you back" in booked.spoken and booked.hangup
@@ -202,7 +206,9 @@ async def test_withheld_number_works_throughout(gateway: Gateway):
     gateway.clock[0] = CLOSED
     call = gateway.call(caller=None)
     after_yes = await call.answer(await call.start(), digits="1")
-    info = await call.answer(after_yes, speech="advice about transport")
+    how = await call.answer(after_yes, digits="2")
+    info = await call.answer(how, speech="advice about transport")
+    assert "Monday to Friday" in info.spoken
     assert "call you back" not in info.spoken  # no number to call back
     risky = gateway.call(caller=None)
     doc = await risky.answer(await risky.start(), speech=DISCLOSURE)
@@ -222,3 +228,36 @@ def _lead_role():
     from storage.values import Role
 
     return Role.SAFEGUARDING_LEAD
+
+
+async def test_consented_caller_can_have_the_notice_emailed_after_a_read_back(gateway: Gateway):
+    from storage.outbox import Outbox
+
+    call = gateway.call("+447911555050")
+    offer = await call.answer(await call.start(), digits="1")
+    ask_address = await call.answer(offer, speech="yes please")
+    assert "email address" in ask_address.spoken
+    read_back = await call.answer(ask_address, speech="jane dot smith at example dot org")
+    assert "jane dot smith at example dot org" in read_back.spoken
+    wrong = await call.answer(read_back, digits="2")  # heard wrong: asked once more
+    assert "email address" in wrong.spoken
+    read_back = await call.answer(wrong, speech="jane underscore smith at example dot org")
+    done = await call.answer(read_back, speech="yes that's right")
+    assert "We will email it to you" in done.spoken and "How can we help" in done.spoken
+
+    outbox = Outbox(gateway.services.db)
+    [item] = await outbox.claim(limit=5)
+    assert item.recipient == "jane_smith@example.org"
+    assert item.payload["subject"] == "Why we keep information about you"
+    assert "right to see everything" in item.payload["body"]
+    held = sar(gateway, "+447911555050")
+    assert "jane_smith@example.org" in held["conversations"][0]["messages"][-1]["text"]
+
+
+async def test_an_address_that_cannot_be_understood_is_not_guessed(gateway: Gateway):
+    call = gateway.call()
+    offer = await call.answer(await call.start(), digits="1")
+    ask_address = await call.answer(offer, digits="1")
+    muddled = await call.answer(ask_address, speech="it's the one I always use")
+    assert "could not catch that address" in muddled.spoken
+    assert "How can we help" in muddled.spoken

@@ -37,7 +37,7 @@ async def run_simulator(
 
 async def test_simulated_call_consents_and_is_put_through(gateway: Gateway):
     code, out, err = await run_simulator(
-        gateway, "1\nI need help with school transport\ny\n", "--from", "+447911555040"
+        gateway, "1\n2\nI need help with school transport\ny\n", "--from", "+447911555040"
     )
     assert code == 0, err
     assert "999" in out and "keep a record" in out
