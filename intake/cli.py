@@ -68,7 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     simulate_kinds = simulate.add_subparsers(dest="action", required=True)
     sim_call = simulate_kinds.add_parser("call", help="a terminal phone call to the gateway")
     sim_call.add_argument(
-        "--from", dest="caller", default="+447911123456",
+        "--from",
+        dest="caller",
+        default="+447911123456",
         help="the caller's number, or 'withheld' (default: +447911123456)",
     )
     sim_call.add_argument("--url", help="the gateway's address (default: from INTAKE_HTTP_*)")

@@ -102,6 +102,13 @@ def configure_logging(data_dir: Path | None, level: str = "INFO") -> None:
         handler.setFormatter(formatter)
         root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("aiohttp.access", "sqlalchemy", "alembic", "asyncio", "mail.log", "twilio",
-                  "aiosqlite"):
+    for noisy in (
+        "aiohttp.access",
+        "sqlalchemy",
+        "alembic",
+        "asyncio",
+        "mail.log",
+        "twilio",
+        "aiosqlite",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
