@@ -152,11 +152,12 @@ class Gateway:
         texts = list(held.texts) if held else []
 
         if Effect.RECORD_CONSENT in effects:
+            method = inbound.method or _method_for(inbound)
             consent = ConsentGiven(
                 channel=channel,
-                method=inbound.method or _method_for(inbound),
+                method=method,
                 wording_version=self.wording.version,
-                wording_text=self.wording.consent_text(channel),
+                wording_text=self.wording.consent_text(channel, method),
                 given_at=inbound.received_at,
                 thread_ref=thread,
             )

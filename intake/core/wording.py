@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from storage.values import Channel
+from storage.values import Channel, ConsentMethod
 
 WORDING_DIR = Path(__file__).resolve().parent / "wording"
 REQUIRED = (
@@ -27,6 +27,9 @@ REQUIRED = (
     "notice",
     "consent_question_email",
     "declined_email",
+    "consent_question_web",
+    "consent_button_yes",
+    "consent_button_no",
 )
 
 
@@ -42,11 +45,16 @@ class Wording:
     def __getitem__(self, key: str) -> str:
         return self.texts[key]
 
-    def consent_text(self, channel: Channel | str) -> str:
-        """The exact words a parent is shown when asked for consent on this channel."""
+    def consent_text(self, channel: Channel | str, method: ConsentMethod | None = None) -> str:
+        """The exact words a parent is shown when asked for consent on this channel (and, for
+        the consent link's page, with that page's question and buttons)."""
         if str(channel) == Channel.VOICE:
             return f"{self['greeting']}\n{self['consent_question_voice']}"
-        return f"{self['notice_title']}\n\n{self['notice']}\n\n{self['consent_question_email']}"
+        notice = f"{self['notice_title']}\n\n{self['notice']}\n\n"
+        if method is ConsentMethod.WEB_PAGE:
+            buttons = f"[{self['consent_button_yes']}] [{self['consent_button_no']}]"
+            return f"{notice}{self['consent_question_web']}\n{buttons}"
+        return f"{notice}{self['consent_question_email']}"
 
 
 def load_wording(path: Path) -> Wording:

@@ -68,12 +68,12 @@ async def consent_page(request: web.Request) -> web.Response:
     if state != "asking":
         return _page("Nothing is held", _paragraphs(service.wording["declined_email"]))
     w = service.wording
+    # Exactly the words a consent record made here keeps (Wording.consent_text, web page).
     body = (
-        _paragraphs(w["notice"])
-        + "<p><strong>May we keep a record of your email and what you have told us, so an "
-        "adviser can help you?</strong></p>"
-        "<form method='post'><button name='choice' value='yes'>Yes, you may keep a record"
-        "</button><button name='choice' value='no'>No, keep nothing</button></form>"
+        _paragraphs(w["notice"]) + f"<p><strong>{escape(w['consent_question_web'])}</strong></p>"
+        "<form method='post'>"
+        f"<button name='choice' value='yes'>{escape(w['consent_button_yes'])}</button>"
+        f"<button name='choice' value='no'>{escape(w['consent_button_no'])}</button></form>"
     )
     return _page(w["notice_title"], body)
 

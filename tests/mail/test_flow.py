@@ -119,6 +119,11 @@ async def test_get_on_the_link_changes_nothing_and_post_consents(mail_gateway: M
         assert response.status == 200
     [consent] = (await _sar(gw))["consent_records"]
     assert consent["method"] == "web_page"
+    # The record keeps the words the page showed: its question and its buttons.
+    wording = gw.services.wording
+    assert wording["consent_question_web"] in consent["wording_text"]
+    assert wording["consent_question_web"] in page and wording["consent_button_no"] in page
+    assert wording["consent_button_yes"] in consent["wording_text"]
     async with gw.session.get(f"{gw.url}/consent/{link[:-3]}abc") as response:
         assert response.status == 404  # a tampered link
 
