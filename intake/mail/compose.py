@@ -19,11 +19,6 @@ from intake.mail.parsing import clean_header
 from intake.mail.threads import message_id, subject_ref
 
 SERVICE_NAME = "Parent Partnership Service"
-LINK_LINE = "To answer online instead, open this link:"
-DANGER_LINE = "If a child is in immediate danger, call 999."
-EXPIRED_LINE = (
-    "We asked whether we could keep a record of your email and did not hear back in time."
-)
 _MSGID_OK = re.compile(r"^[^<>\s\"\\,;]{1,250}@[^<>\s\"\\,;]{1,250}$")
 _RE_PREFIX = re.compile(r"^\s*((re|aw|sv|fwd?|tr)\s*:\s*)+", re.IGNORECASE)
 
@@ -91,8 +86,8 @@ def consent_request(
     body = "\n\n".join(
         (
             wording.consent_text("email"),
-            f"{LINK_LINE}\n{link}",
-            DANGER_LINE,
+            f"{wording['email_link_line']}\n{link}",
+            wording["email_danger_line"],
             subject_ref(token),
         )
     )
@@ -113,12 +108,11 @@ def declined(
 ) -> dict:
     """The one reply after a no or an unanswered request: nothing was kept, and where to get help.
     It is erased from the outbox once sent."""
-    text = wording["declined_email"]
     if expired:
-        # "Thank you for letting us know." does not fit silence; the rest of the words do.
-        rest = text.split(". ", 1)[1] if text.startswith("Thank you") and ". " in text else text
-        text = f"{EXPIRED_LINE} {rest}"
-    body = "\n\n".join((text, DANGER_LINE))
+        text = f"{wording['email_expired_line']} {wording['email_expired_help']}"
+    else:
+        text = wording["declined_email"]
+    body = "\n\n".join((text, wording["email_danger_line"]))
     return _payload(
         "expired" if expired else "declined",
         sender,
@@ -140,7 +134,9 @@ def acknowledged(
     in_reply_to: str | None,
 ) -> dict:
     """After a yes: we will keep a record, and an adviser will reply."""
-    body = "\n\n".join((wording["consented_voice"], DANGER_LINE, subject_ref(token)))
+    body = "\n\n".join(
+        (wording["consented_voice"], wording["email_danger_line"], subject_ref(token))
+    )
     return _payload(
         "acknowledged",
         sender,
@@ -157,7 +153,9 @@ def notice(wording: Wording, *, sender: str, domain: str) -> dict:
     """ "Why we keep information about you", for a caller who asked for it on the phone. It
     starts a thread of its own, so a reply to it reaches the service like a new email."""
     token = secrets.token_urlsafe(16)
-    body = "\n\n".join((wording["notice"], wording["see_what_we_hold"], DANGER_LINE))
+    body = "\n\n".join(
+        (wording["notice"], wording["see_what_we_hold"], wording["email_danger_line"])
+    )
     payload = _payload(
         "notice", sender, wording["notice_title"], body, token, domain, None, erase=False
     )

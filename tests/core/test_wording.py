@@ -1,0 +1,36 @@
+"""The versioned wording: complete, and what consent records keep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from intake.core.wording import REQUIRED, WordingError, current_wording, load_wording
+from storage.values import Channel, ConsentMethod
+
+
+def test_current_wording_has_every_text_the_service_speaks():
+    wording = current_wording()
+    assert all(wording[key] for key in REQUIRED)
+    assert "999" in wording["greeting"] and "press 0" in wording["greeting"].lower()
+
+
+def test_consent_text_is_what_each_channel_shows():
+    w = current_wording()
+    assert w["consent_question_voice"] in w.consent_text(Channel.VOICE)
+    email = w.consent_text(Channel.EMAIL, ConsentMethod.EMAIL_REPLY)
+    assert w["notice"] in email and w["consent_question_email"] in email
+    page = w.consent_text(Channel.EMAIL, ConsentMethod.WEB_PAGE)
+    assert w["consent_question_web"] in page and w["consent_button_no"] in page
+
+
+def test_a_wording_file_missing_a_text_is_refused_by_name(tmp_path: Path):
+    broken = tmp_path / "2027-01.toml"
+    broken.write_text('version = "2027-01"\ngreeting = "Hello"\n')
+    with pytest.raises(WordingError, match="2027-01.toml: missing .*consent_question_voice"):
+        load_wording(broken)
+    garbled = tmp_path / "2027-02.toml"
+    garbled.write_text("version = \n")
+    with pytest.raises(WordingError, match="2027-02.toml"):
+        load_wording(garbled)
