@@ -64,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     clist = concerns.add_parser("list", help="list concerns and their alert status")
     clist.add_argument("--json", action="store_true")
+    outbox = sub.add_parser("outbox", help="outbound mail and messages waiting or failed")
+    outbox_actions = outbox.add_subparsers(dest="action", required=True)
+    outbox_status = outbox_actions.add_parser(
+        "status", help="how many items wait, and every permanent failure (no recipients shown)"
+    )
+    outbox_status.add_argument("--json", action="store_true")
+
     simulate = sub.add_parser("simulate", help="try the service locally as a parent would")
     simulate_kinds = simulate.add_subparsers(dest="action", required=True)
     sim_call = simulate_kinds.add_parser("call", help="a terminal phone call to the gateway")
@@ -248,10 +255,43 @@ async def _concerns(db: Database, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _outbox(db: Database, args: argparse.Namespace) -> int:
+    from storage.outbox import Outbox
+
+    outbox = Outbox(db)
+    counts, failures = await outbox.counts(), await outbox.failures()
+    if args.json:
+        rows = [
+            {
+                "id": f.id,
+                "kind": f.kind,
+                "reference": f.reference,
+                "attempts": f.attempts,
+                "error": f.last_error,
+                "created_at": f.created_at.isoformat(),
+                "content_erased": f.erased,
+            }
+            for f in failures
+        ]
+        json.dump({"counts": counts, "failures": rows}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "empty"
+    print(f"outbox: {summary}")
+    for f in failures:
+        erased = " (content erased: the parent had not consented)" if f.erased else ""
+        print(
+            f"FAILED {f.created_at:%Y-%m-%d %H:%M} {f.id} {f.kind} after {f.attempts} attempts: "
+            f"{f.last_error or 'unknown error'}{erased}"
+        )
+    return EXIT_OK
+
+
 _COMMANDS = {
     "migrate": _migrate,
     "staff": _staff,
     "oncall": _oncall,
     "sar": _sar,
     "concerns": _concerns,
+    "outbox": _outbox,
 }

@@ -193,3 +193,25 @@ def test_data_directory_that_is_not_writable_is_a_clear_error(tmp_path: Path):
     done = intake("migrate", data_dir=Path("/proc/1"), cwd=tmp_path)
     assert done.returncode == 1
     assert done.stderr.strip() == "intake: the data directory /proc/1 is not writable"
+
+
+async def test_outbox_status_shows_waiting_and_failed_items_without_recipients(tmp_path: Path):
+    from storage.outbox import Outbox
+
+    data = tmp_path / "var"
+    assert intake("outbox", "status", data_dir=data).stdout.strip() == "outbox: empty"
+    db = await open_same_database(data)
+    try:
+        outbox = Outbox(db)
+        await outbox.enqueue("email", "waiting.parent@example.org", {"body": "hello"})
+        failed = await outbox.enqueue("email", "bounced.parent@example.org", {"body": "x"})
+        await outbox.mark_failed(failed, "smtp 550", erase=True)
+    finally:
+        await db.close()
+    shown = intake("outbox", "status", data_dir=data)
+    assert "1 failed, 1 queued" in shown.stdout
+    assert "FAILED" in shown.stdout and failed in shown.stdout and "smtp 550" in shown.stdout
+    assert "content erased" in shown.stdout and "parent@example.org" not in shown.stdout
+    listed = json.loads(intake("outbox", "status", "--json", data_dir=data).stdout)
+    assert listed["counts"] == {"failed": 1, "queued": 1}
+    assert listed["failures"][0]["content_erased"] is True
