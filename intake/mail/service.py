@@ -329,27 +329,25 @@ class MailService:
     async def _queue_acknowledgement(
         self, token: str, held: HeldItem, sender: Contact, in_reply_to: str | None
     ) -> None:
-        notes = held.data.get("mail") or {}
-        payload = compose.acknowledged(
-            self.wording,
-            sender=self.address,
-            subject=notes.get("subject", ""),
-            token=token,
-            domain=self.domain,
-            in_reply_to=in_reply_to or notes.get("reply_to"),
-        )
-        await self.outbox.enqueue(
-            "email", sender.value, payload, reference=self._reference("reply", token)
-        )
-        self._queued()
+        await self._queue_reply(compose.acknowledged, token, held, sender, in_reply_to)
 
     async def _queue_declined(
         self, token: str, held: HeldItem, sender: Contact, in_reply_to: str | None
     ) -> None:
         """The one "nothing was kept" reply; an unsent consent request is dropped."""
-        notes = held.data.get("mail") or {}
         await self.outbox.discard(self._reference("consent", token))
-        payload = compose.declined(
+        await self._queue_reply(compose.declined, token, held, sender, in_reply_to)
+
+    async def _queue_reply(
+        self,
+        make: Callable[..., dict],
+        token: str,
+        held: HeldItem,
+        sender: Contact,
+        in_reply_to: str | None,
+    ) -> None:
+        notes = held.data.get("mail") or {}
+        payload = make(
             self.wording,
             sender=self.address,
             subject=notes.get("subject", ""),
