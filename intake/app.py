@@ -294,9 +294,13 @@ async def serve(settings: Settings, risk: RiskAssessor | None = None) -> None:
         app = make_app(services)
         app.cleanup_ctx.append(smtp_server(services))
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, settings.http_host, settings.http_port)
-        await site.start()
+        try:
+            await runner.setup()
+            site = web.TCPSite(runner, settings.http_host, settings.http_port)
+            await site.start()
+        except OSError as exc:  # a port in use or an address we may not bind
+            await runner.cleanup()
+            raise SettingsError(f"cannot listen: {exc.strerror or exc}") from None
         log_event(
             log,
             "serving",

@@ -108,3 +108,22 @@ def test_serve_refuses_bad_settings_in_one_line(tmp_path: Path, name, value, mes
     assert done.returncode == 1
     errors = [line for line in done.stderr.splitlines() if line.startswith("intake:")]
     assert len(errors) == 1 and message in errors[0], done.stderr
+
+
+def test_serve_says_clearly_when_its_port_is_taken(tmp_path: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "intake", "serve"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=clean_env(INTAKE_HTTP_PORT="0", INTAKE_SMTP_PORT=str(port)),
+        )
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("intake:")]
+    assert len(errors) == 1 and "cannot listen" in errors[0] and str(port) in errors[0]
+    assert "Traceback" not in done.stderr
