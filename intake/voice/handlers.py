@@ -167,8 +167,7 @@ class VoiceAdapter:
 
     async def _help(self, call: Call) -> VoiceResponse:
         if call.digits == "0":
-            reply = await self._gateway.handle(call.inbound(Turn.ANSWER, digits="0"))
-            return await self._present(call, reply)
+            return await self._person(call)
         if call.speech is None:
             if call.query.get("again"):
                 return await self._to_adviser(call)  # twice silent: a person, not a loop
@@ -187,6 +186,8 @@ class VoiceAdapter:
     async def _notice(self, call: Call) -> VoiceResponse:
         if concern := await self._screen(call):
             return await self._safeguarding(call, concern)
+        if call.digits == "0":
+            return await self._person(call)
         if interpret(call.digits, call.speech) is Answer.YES:
             return self._ask_address(call, retry=False)
         return self._ask_for_help(call, [self._w["see_what_we_hold"]])
@@ -204,6 +205,8 @@ class VoiceAdapter:
     async def _notice_address(self, call: Call) -> VoiceResponse:
         if concern := await self._screen(call):
             return await self._safeguarding(call, concern)
+        if call.digits == "0":
+            return await self._person(call)
         address = parse_spoken_email(call.speech or "")
         if address is None:
             return self._ask_for_help(
@@ -219,6 +222,8 @@ class VoiceAdapter:
     async def _notice_confirm(self, call: Call) -> VoiceResponse:
         if concern := await self._screen(call):
             return await self._safeguarding(call, concern)
+        if call.digits == "0":
+            return await self._person(call)
         if interpret(call.digits, call.speech) is not Answer.YES:
             if call.query.get("r"):  # heard wrong twice: an adviser can send it later
                 return self._ask_for_help(call, [self._w["notice_not_understood"]])
@@ -238,11 +243,20 @@ class VoiceAdapter:
     async def _callback(self, call: Call) -> VoiceResponse:
         if concern := await self._screen(call):
             return await self._safeguarding(call, concern)
+        if call.digits == "0":
+            return await self._person(call)
         conversation_id = await self._s.records.conversation_for_thread(Channel.VOICE, call.sid)
         if interpret(call.digits, call.speech) is Answer.YES and conversation_id:
             await self._s.records.request_callback(conversation_id)
-            return twiml.speak_and_hang_up([self._w["callback_booked"], self._w["goodbye"]])
+            return twiml.speak_and_hang_up(
+                [self._w["callback_booked"], self._write_to_us(), self._w["goodbye"]]
+            )
         return twiml.speak_and_hang_up([self._write_to_us(), self._w["goodbye"]])
+
+    async def _person(self, call: Call) -> VoiceResponse:
+        """ "Press 0 at any time to speak to a person": the greeting's promise, at every step."""
+        reply = await self._gateway.handle(call.inbound(Turn.ANSWER, digits="0"))
+        return await self._present(call, reply)
 
     async def _dialled(self, call: Call) -> VoiceResponse:
         status = (call.form.get("DialCallStatus") or "").lower()

@@ -261,3 +261,18 @@ async def test_an_address_that_cannot_be_understood_is_not_guessed(gateway: Gate
     muddled = await call.answer(ask_address, speech="it's the one I always use")
     assert "could not catch that address" in muddled.spoken
     assert "How can we help" in muddled.spoken
+
+
+async def test_zero_reaches_a_person_from_any_question(gateway: Gateway):
+    call = gateway.call("+447911555060")
+    offer = await call.answer(await call.start(), digits="1")
+    assert "Why we keep information" in offer.spoken
+    person = await call.answer(offer, digits="0")
+    assert person.dial_number == ADVISER
+    gateway.clock[0] = CLOSED
+    late = gateway.call("+447911555061")
+    how = await late.answer(await late.answer(await late.start(), digits="1"), digits="2")
+    offer_callback = await late.answer(how, speech="I need advice about exclusions")
+    assert "call you back" in offer_callback.spoken
+    booked = await late.answer(offer_callback, digits="1")
+    assert "help@pps.example.org" in booked.spoken  # and the service's email, always
