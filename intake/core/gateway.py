@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Callable
 from datetime import timedelta
 
-from intake.core.answers import Answer, interpret
+from intake.core.answers import interpret
 from intake.core.states import Effect, Event, EventKind, State, Transition, step
 from intake.core.types import Action, Inbound, Reply, RiskAssessment, RiskAssessor, Turn
 from intake.core.wording import Wording
@@ -113,7 +113,7 @@ class Gateway:
             answer = interpret(inbound.digits, inbound.text)
         event = Event(_EVENTS[inbound.turn], answer, bool(inbound.text and inbound.text.strip()))
         transition = step(state, event, reprompts)
-        conversation_id = await self._apply(inbound, transition, held, answer, conversation_id)
+        conversation_id = await self._apply(inbound, transition, held, conversation_id)
 
         action = Action.NOTHING
         for effect in transition.effects:
@@ -143,7 +143,6 @@ class Gateway:
         inbound: Inbound,
         transition: Transition,
         held: HeldItem | None,
-        answer: Answer | None,
         conversation_id: str | None,
     ) -> str | None:
         effects = transition.effects
