@@ -84,8 +84,16 @@ def build_services(
     concerns = ConcernStore(db, records)
     wording = current_wording()
     rota = RotaStore(db)
+    outbox = Outbox(db)
     alerter = Alerter(
-        db, concerns, rota, _sms_sender(settings), settings.escalate_after, metrics=metrics
+        db,
+        concerns,
+        rota,
+        _sms_sender(settings),
+        settings.escalate_after,
+        metrics=metrics,
+        outbox=outbox,
+        sender_address=settings.mail_address,
     )
     gateway = Gateway(
         records,
@@ -107,6 +115,7 @@ def build_services(
         wording,
         metrics,
         gateway,
+        outbox=outbox,
         alerter=alerter,
     )
     _add_mail(services)
@@ -116,7 +125,7 @@ def build_services(
 def _add_mail(services: Services) -> None:
     """The email channel: outbox, its sender, and the flow the SMTP server hands mail to."""
     settings, db = services.settings, services.db
-    services.outbox = Outbox(db)
+    services.outbox = services.outbox or Outbox(db)
     domain = settings.mail_address.rpartition("@")[2] or "localhost"
     services.mail_sender = OutboxSender(
         services.outbox, settings.smtp_relay, domain=domain, metrics=services.metrics

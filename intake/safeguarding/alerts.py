@@ -3,7 +3,8 @@
 A concern's first alert row is written with the concern itself (storage.concerns), so an alert
 can never be lost between the two. This service delivers it: an SMS that carries no personal
 data (only a reference, the channel and the time), retried until sent; and, when the alert is
-not acknowledged within INTAKE_ESCALATE_AFTER, the deputy is alerted too. The lead acknowledges
+not acknowledged within INTAKE_ESCALATE_AFTER, the deputy is alerted too. Each alert is also
+emailed once to the person's rota address, through the durable outbox. The lead acknowledges
 by replying "ACK <ref>" (see sms_webhook) or in the console.
 """
 
@@ -23,6 +24,7 @@ from intake.metrics import Metrics
 from intake.safeguarding.sms import SmsSender
 from storage.concerns import ConcernStore
 from storage.database import Database, new_id
+from storage.outbox import Outbox
 from storage.rota import OnCallEntry, RotaStore
 from storage.tables import Alert, Concern, utcnow
 
@@ -60,6 +62,8 @@ class Alerter:
         escalate_after: timedelta,
         metrics: Metrics | None = None,
         clock: Callable[[], datetime] = utcnow,
+        outbox: Outbox | None = None,
+        sender_address: str = "help@pps.example.org",
     ) -> None:
         self._db = db
         self._concerns = concerns
@@ -68,6 +72,8 @@ class Alerter:
         self._escalate_after = escalate_after
         self._metrics = metrics or Metrics()
         self._clock = clock
+        self._outbox = outbox
+        self._sender_address = sender_address
         self._tasks: set[asyncio.Task] = set()
 
     def schedule(self, concern_id: str) -> None:
@@ -143,8 +149,8 @@ class Alerter:
             if concern is None or concern.status != "open":
                 alert.status = "cancelled"
                 return None
-            if person is None or self._sms is None:
-                alert.status = "no_oncall" if person is None else "undeliverable"
+            if person is None:
+                alert.status = "no_oncall"
                 log_event(
                     log,
                     "alert_undeliverable",
@@ -154,9 +160,43 @@ class Alerter:
                     reason=alert.status,
                 )
                 return None
+            emailed = False
+            if alert.status == "queued" and self._outbox is not None:
+                # The email goes once per alert, in this transaction; the SMS is retried.
+                await self._outbox.enqueue(
+                    "email",
+                    person.email,
+                    self._email(concern, alert.tier),
+                    reference=f"alert:{alert.id}",
+                    session=session,
+                )
+                emailed = True
+            if self._sms is None:
+                alert.status = "sent" if emailed else "undeliverable"
+                alert.recipient = person.name
+                log_event(
+                    log,
+                    "alert_without_sms",
+                    logging.ERROR,
+                    concern_id=concern.id,
+                    slot=alert.tier,
+                    reason="no Twilio account",
+                )
+                return None
             alert.status, alert.created_at = "sending", now
             text = alert_text(concern, alert.tier)
             return concern.id, alert.tier, person.phone, person.name, text
+
+    def _email(self, concern: Concern, tier: str) -> dict:
+        """An outbox payload (see intake.mail.compose): the same words as the SMS."""
+        return {
+            "purpose": "safeguarding_alert",
+            "from": self._sender_address,
+            "subject": f"Safeguarding concern {reference(concern.id)}: please acknowledge",
+            "body": alert_text(concern, tier),
+            "auto": True,
+            "erase": False,
+        }
 
     async def _set_status(self, alert_id: str, status: str, recipient: str | None = None) -> None:
         async with self._db.transaction() as session:

@@ -160,3 +160,52 @@ async def test_without_a_twilio_account_alerts_are_visibly_undeliverable(gateway
     await alerter.deliver(concern_id)
     [summary] = [c for c in await s.concerns.list() if c.id == concern_id]
     assert summary.alert_status == "undeliverable"
+
+
+async def test_each_alert_is_also_emailed_once_to_the_person_on_call(gateway: Gateway):
+    from storage.outbox import Outbox
+
+    gateway.twilio.fail_next = 1  # the SMS is retried; the email is not sent twice
+    concern_id = await raise_by_email(gateway)
+    now = [utcnow() + timedelta(seconds=31)]
+    await clocked_with_outbox(gateway, now).deliver()
+    items = await Outbox(gateway.services.db).claim(limit=10)
+    alerts_out = [i for i in items if i.payload.get("purpose") == "safeguarding_alert"]
+    assert [i.recipient for i in alerts_out] == ["lead@council.example"]
+    body = alerts_out[0].payload["body"]
+    assert f"ACK {reference(concern_id)}" in body and "hits" not in body
+    assert "worried.parent" not in body
+
+
+async def test_without_a_twilio_account_the_email_alert_still_goes(gateway: Gateway):
+    from storage.outbox import Outbox
+
+    s = gateway.services
+    alerter = Alerter(s.db, s.concerns, s.rota, None, timedelta(minutes=5), outbox=Outbox(s.db))
+    concern = ConcernInput(
+        channel=Channel.VOICE,
+        severity="immediate",
+        categories=("self_harm",),
+        evidence="x",
+        thread_ref="CA1",
+        contact=None,
+    )
+    concern_id = await s.concerns.raise_concern(concern, timedelta(minutes=5))
+    await alerter.deliver(concern_id)
+    [summary] = [c for c in await s.concerns.list() if c.id == concern_id]
+    assert summary.alert_status == "sent" and summary.alerted == "Sam Lead"
+
+
+def clocked_with_outbox(gateway: Gateway, now: list) -> Alerter:
+    from storage.outbox import Outbox
+
+    s = gateway.services
+    return Alerter(
+        s.db,
+        s.concerns,
+        s.rota,
+        s.alerter._sms,  # noqa: SLF001
+        timedelta(minutes=5),
+        clock=lambda: now[0],
+        outbox=Outbox(s.db),
+    )
