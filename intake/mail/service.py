@@ -199,11 +199,10 @@ class MailService:
     async def _thread(self, token: str, sender: Contact) -> str | HeldItem | None:
         """ "conversation", the held item waiting for an answer, or None (unknown, declined,
         or another person's thread: a separate enquiry)."""
-        conversation_id = await self.records.conversation_for_thread(EMAIL, token)
+        conversation_id, held = await self.records.thread_state(EMAIL, token)
         if conversation_id is not None:
             view = await self.records.conversation(conversation_id)
             return "conversation" if view.contact and view.contact.value == sender.value else None
-        held = await self.records.held(EMAIL, token)
         if held is None or held.state != "asking_consent" or held.contact is None:
             return None
         return held if held.contact.value == sender.value else None
