@@ -1,0 +1,75 @@
+"""Generalisation, second round: a probe set written without looking at the rules, with
+indirect disclosures, a child's own words, staff and carers, online harms, parental crisis
+and hard negatives in violent idiom (tests/nlp/data/probe_unseen_2.jsonl)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nlp.evaluate import evaluate, format_report, load_items, prepare
+
+PROBE = Path(__file__).parent / "data" / "probe_unseen_2.jsonl"
+
+
+def test_probe_set_2_recall_and_false_positive_rate(detector):
+    report = evaluate(load_items(str(PROBE)), detector)
+    summary = format_report(report)
+    assert len(report.items) >= 200
+    assert report.recall >= 0.97, summary
+    assert report.false_positive_rate <= 0.10, summary
+
+
+def test_probe_set_2_items_expected_immediate_are_immediate(detector):
+    rows = [json.loads(line) for line in PROBE.read_text().splitlines() if line.strip()]
+    items = {i.id: i for i in load_items(str(PROBE))}
+    wrong = []
+    for row in rows:
+        if row.get("expected_severity") == "immediate":
+            result = detector.assess(prepare(items[row["id"]]))
+            if result.severity != "immediate":
+                wrong.append((row["id"], result.severity))
+    assert not wrong
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "she said her uncle puts his hand in her knickers",
+        "the escort slapped my daughter's face on the bus",
+        "her stepdad takes pictures of her when she's getting changed",
+        "the carer locks my daughter (7, autism) in the toilet when she screams",
+        "i'm going to leave her at the police station i can't cope",
+        "some man on snapchat promised my son a phone if he sends pictures of himself naked",
+        "my son told me the men will hurt his little brother if he stops",
+        "he came home from his mum's starving and crawling with nits",
+        "my wife's drinking again and the baby was in the bath",
+        "he found his dads drugs and ate some",
+    ],
+)
+def test_indirect_and_reported_disclosures_are_flagged(detector, text):
+    assert detector.assess(text).flagged, (text, detector.explain(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my mum hurt her back so she can't do the school run",
+        "she packed her bags for the residential trip and was so excited",
+        "i'll drop her at the hospital for her appointment then go to work",
+        "the school threatened to send him home again and exclude him",
+        "his insulin needles are left in the school office",
+        "i drove him to school and his anxiety was really high",
+        "the pshe lessons cover county lines and grooming",
+        "he found the drugs education lesson useful",
+        "i wanted to punch the wall when the panel said no",
+        "i'm going to lose it if the LA misses another deadline",
+        "he bites and kicks other children when the hall is noisy, the school has a plan",
+        "the twins were play fighting and one pushed the other off the bed",
+    ],
+)
+def test_more_hard_negatives_are_not_flagged(detector, text):
+    result = detector.assess(text)
+    assert not result.flagged, (text, result)
