@@ -47,6 +47,13 @@ def test_probe_set_2_items_expected_immediate_are_immediate(detector):
         "he came home from his mum's starving and crawling with nits",
         "my wife's drinking again and the baby was in the bath",
         "he found his dads drugs and ate some",
+        "my little girl told nursery that daddy does sex with her",
+        "his dad makes him stay in the car alone for hours while he's in the pub",
+        "he says god told him to hurt his sister",
+        "my ex has been smoking crack in front of the kids",
+        "the school made him sit in a cupboard all afternoon",
+        "my uncle keeps coming into my room at night i dont want to go home",
+        "help my son has drunk a bottle of vodka and won't wake up",
     ],
 )
 def test_indirect_and_reported_disclosures_are_flagged(detector, text):
@@ -68,6 +75,12 @@ def test_indirect_and_reported_disclosures_are_flagged(detector, text):
         "i'm going to lose it if the LA misses another deadline",
         "he bites and kicks other children when the hall is noisy, the school has a plan",
         "the twins were play fighting and one pushed the other off the bed",
+        "he won't wake up for school in the mornings, the melatonin makes him groggy",
+        "nobody knows where the EHCP draft went, the caseworker has left",
+        "the teacher said they did sex education in year 6 is that normal",
+        "my son plays alone for hours in his room with lego",
+        "she's scared to go back to school after the bullying",
+        "I would never hurt him, I just need some respite",
     ],
 )
 def test_more_hard_negatives_are_not_flagged(detector, text):
