@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
@@ -298,26 +299,34 @@ class Records:
             created_at=now,
             updated_at=now,
         )
-        async with self._db.transaction() as session:
-            session.add(consent_row)
-            await session.flush()
-            session.add(conversation)
-            await session.flush()
-            for n, text in enumerate(texts):  # held order kept: one microsecond apart
-                at = now + timedelta(microseconds=n)
-                session.add(self._message_row(conversation.id, text, "in", None, at))
-            await session.execute(delete(PendingItem).where(PendingItem.thread_hash == thread))
-            await self._tally(session, channel, "consented")
-            audit.record(
-                session,
-                actor,
-                "conversation.open",
-                "conversation",
-                conversation.id,
-                consent_id=consent_row.id,
-                method=str(consent.method),
-                wording_version=consent.wording_version,
-            )
+        try:
+            async with self._db.transaction() as session:
+                session.add(consent_row)
+                await session.flush()
+                session.add(conversation)
+                await session.flush()
+                for n, text in enumerate(texts):  # held order kept: one microsecond apart
+                    at = now + timedelta(microseconds=n)
+                    session.add(self._message_row(conversation.id, text, "in", None, at))
+                await session.execute(delete(PendingItem).where(PendingItem.thread_hash == thread))
+                await self._tally(session, channel, "consented")
+                audit.record(
+                    session,
+                    actor,
+                    "conversation.open",
+                    "conversation",
+                    conversation.id,
+                    consent_id=consent_row.id,
+                    method=str(consent.method),
+                    wording_version=consent.wording_version,
+                )
+        except IntegrityError:
+            # The same yes, handled at the same moment elsewhere: the thread has its one
+            # conversation already, and nothing of this attempt was written.
+            existing = await self.conversation_for_thread(channel, consent.thread_ref)
+            if existing is None:
+                raise
+            return existing
         return conversation.id
 
     async def thread_state(
@@ -357,15 +366,23 @@ class Records:
         *,
         direction: str = "in",
         author_staff_id: str | None = None,
-    ) -> str:
+        turn_key: str | None = None,
+    ) -> str | None:
+        """Add a message; None when `turn_key` says this turn was stored already."""
         now = utcnow()
-        async with self._db.transaction() as session:
-            conversation = await session.get(Conversation, conversation_id)
-            if conversation is None:
-                raise ConsentRequired("no consented conversation with that id")
-            row = self._message_row(conversation_id, text, direction, author_staff_id, now)
-            session.add(row)
-            conversation.updated_at = now
+        try:
+            async with self._db.transaction() as session:
+                conversation = await session.get(Conversation, conversation_id)
+                if conversation is None:
+                    raise ConsentRequired("no consented conversation with that id")
+                row = self._message_row(conversation_id, text, direction, author_staff_id, now)
+                row.turn_key = turn_key
+                session.add(row)
+                conversation.updated_at = now
+        except IntegrityError:
+            if turn_key is None:
+                raise
+            return None  # a redelivered turn: stored once already
         return row.id
 
     async def request_callback(self, conversation_id: str, actor: str = "gateway") -> None:

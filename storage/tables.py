@@ -82,7 +82,9 @@ class Conversation(Base):
         ForeignKey("consent_records.id", ondelete="RESTRICT"), unique=True
     )
     channel: Mapped[str] = mapped_column(String(16))
-    thread_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # One conversation per thread: a racing duplicate "yes" (a retried webhook reaching
+    # another gateway process) fails here instead of opening a second conversation.
+    thread_hash: Mapped[str] = mapped_column(String(64), index=True, unique=True)
     contact_kind: Mapped[str | None] = mapped_column(String(8))
     contact_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     contact_hash: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -96,6 +98,7 @@ class Conversation(Base):
 
 class Message(Base):
     __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("conversation_id", "turn_key"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     conversation_id: Mapped[str] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
@@ -103,6 +106,9 @@ class Message(Base):
     direction: Mapped[str] = mapped_column(String(8))  # "in" from the parent, "out" to them
     body_enc: Mapped[bytes] = mapped_column(LargeBinary)
     author_staff_id: Mapped[str | None] = mapped_column(ForeignKey("staff.id"))
+    # The channel's identity for the turn (a call step, a Message-ID hash): a redelivered turn
+    # is not stored twice, whichever process receives it.
+    turn_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

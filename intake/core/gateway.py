@@ -8,6 +8,7 @@ which cannot open a conversation without a consent record.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import weakref
 from collections.abc import Callable
@@ -164,7 +165,9 @@ class Gateway:
                 consent, contact=contact, texts=texts
             )
         elif Effect.KEEP_TEXT in effects and conversation_id and inbound.text:
-            await self._records.add_message(conversation_id, inbound.text)
+            await self._records.add_message(
+                conversation_id, inbound.text, turn_key=_turn_key(inbound.turn_id)
+            )
         elif Effect.CLOSE_CONVERSATION in effects and conversation_id:
             await self._records.close_conversation(conversation_id)
         elif Effect.DISCARD_HOLD in effects:
@@ -247,6 +250,11 @@ def _method_for(inbound: Inbound) -> ConsentMethod:
     if inbound.channel is Channel.VOICE:
         return ConsentMethod.SPEECH
     return ConsentMethod.EMAIL_REPLY
+
+
+def _turn_key(turn_id: str | None) -> str | None:
+    """A fixed-length key for the channel's turn identity (which may be long or odd)."""
+    return None if turn_id is None else hashlib.sha256(turn_id.encode()).hexdigest()
 
 
 def evidence_excerpt(text: str, assessment: RiskAssessment, limit: int = 1_000) -> str:

@@ -30,6 +30,7 @@ class Inbound:
     digits: str | None = None
     contact: Contact | None = None
     method: ConsentMethod | None = None  # how an ANSWER was given
+    turn_id: str | None = None  # the channel's identity for this turn, so a retry is kept once
     received_at: datetime = field(default_factory=utcnow)
 
 

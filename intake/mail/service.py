@@ -209,7 +209,14 @@ class MailService:
 
     async def _continue(self, token: str, parsed: ParsedMail, sender: Contact) -> Received:
         reply = await self.gateway.handle(
-            Inbound(EMAIL, token, Turn.MESSAGE, text=parsed.readable(), contact=sender)
+            Inbound(
+                EMAIL,
+                token,
+                Turn.MESSAGE,
+                text=parsed.readable(),
+                contact=sender,
+                turn_id=parsed.message_id,  # a redelivered message is kept once
+            )
         )
         return Received("kept", token, reply.concern_id)
 

@@ -56,9 +56,13 @@ class Call:
     step: int
     form: MultiDictProxy[str]
     query: dict[str, str]
+    route: str = ""
 
     def inbound(self, turn: Turn, **kw) -> Inbound:  # noqa: ANN003
-        return Inbound(Channel.VOICE, self.sid, turn, contact=self.contact, **kw)
+        # A call step is identified by its CallSid, route and step number: Twilio's retry of
+        # the same step (to any gateway process) is stored once.
+        turn_id = f"{self.sid}:{self.route}:{self.step}"
+        return Inbound(Channel.VOICE, self.sid, turn, contact=self.contact, turn_id=turn_id, **kw)
 
     @property
     def speech(self) -> str | None:
@@ -136,6 +140,7 @@ class VoiceAdapter:
                 step=_step_number(request.query.get("n")),
                 form=form,
                 query=dict(request.query),
+                route=request.path,
             )
             try:
                 body = twiml.render(await step(call))

@@ -163,3 +163,24 @@ async def test_tallies_count_per_channel_and_outcome(records: Records):
     await records.tally(Channel.EMAIL, "declined")
     counts = {(c, o): n for _, c, o, n in await records.tallies()}
     assert counts == {("voice", "declined"): 3, ("email", "declined"): 1}
+
+
+async def test_a_thread_has_one_conversation_however_often_yes_arrives(
+    db: Database, records: Records
+):
+    first = await records.open_conversation(consent("CA5"), contact=PARENT, texts=["hello"])
+    again = await records.open_conversation(consent("CA5"), contact=PARENT, texts=["hello"])
+    assert again == first
+    async with db.sessions() as session:
+        assert len((await session.scalars(select(ConsentRecord))).all()) == 1
+        assert len((await session.scalars(select(Message))).all()) == 1
+
+
+async def test_a_redelivered_turn_is_kept_once(db: Database, records: Records):
+    conversation_id = await records.open_conversation(consent("CA6"), contact=PARENT)
+    assert await records.add_message(conversation_id, "words", turn_key="k1")
+    assert await records.add_message(conversation_id, "words", turn_key="k1") is None
+    assert await records.add_message(conversation_id, "more words", turn_key="k2")
+    assert await records.add_message(conversation_id, "no key", turn_key=None)
+    view = await records.conversation(conversation_id)
+    assert [m.text for m in view.messages] == ["words", "more words", "no key"]

@@ -8,8 +8,9 @@ import random
 from sqlalchemy import func, select, text
 
 from intake.voice.signature import TwilioSignature
+from intake.voice.simulate import CallDriver
 from storage.tables import ConsentRecord, Conversation, Message
-from tests.voice.conftest import ADVISER, AUTH_TOKEN, CLOSED, LEAD, Gateway
+from tests.voice.conftest import ADVISER, AUTH_TOKEN, CLOSED, LEAD, PUBLIC_URL, Gateway
 
 
 async def count(gateway: Gateway, table) -> int:
@@ -130,3 +131,28 @@ async def test_a_handler_that_fails_still_puts_the_caller_through(gateway: Gatew
     gateway.clock[0] = CLOSED
     out_of_hours = await gateway.call().start()
     assert out_of_hours.dial_number == LEAD  # the on-call lead out of hours
+
+
+async def test_a_retry_reaching_another_gateway_process_is_stored_once(gateway: Gateway):
+    from aiohttp.test_utils import TestServer
+
+    from intake.app import make_app
+
+    app = make_app(gateway.services, clock=lambda: gateway.clock[0])  # its own replay cache
+    other = TestServer(app, host="127.0.0.1")
+    await other.start_server()
+    try:
+        call = gateway.call("+447911555031")
+        how = await call.answer(await call.answer(await call.start(), digits="1"), digits="2")
+        said = await call.answer(how, speech="about the transport appeal")
+        form = call.form(SpeechResult="about the transport appeal", Confidence="0.87")
+        retried = await CallDriver(
+            gateway.session,
+            str(other.make_url("/")).rstrip("/"),
+            TwilioSignature(AUTH_TOKEN, PUBLIC_URL),
+        ).post(how.gather_action, form)
+        assert retried.status == 200 and retried.dial_number == said.dial_number
+    finally:
+        await other.close()
+    assert await count(gateway, Message) == 1
+    assert await count(gateway, ConsentRecord) == 1
