@@ -82,7 +82,7 @@ def build_services(
     metrics = metrics or Metrics()
     records = Records(db)
     concerns = ConcernStore(db, records)
-    wording = current_wording()
+    wording = current_wording().for_service(settings.pending_ttl.total_seconds())
     rota = RotaStore(db)
     outbox = Outbox(db)
     alerter = Alerter(

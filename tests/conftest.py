@@ -160,7 +160,7 @@ def make_gateway(database: Database, risk: object | None = None) -> Gateway:
         records,
         ConcernStore(database, records),
         risk or KeywordRisk(),
-        current_wording(),
+        current_wording().for_service(timedelta(days=7).total_seconds()),
         pending_ttl=timedelta(days=7),
         escalate_after=timedelta(minutes=5),
     )

@@ -63,6 +63,14 @@ class Wording:
     def __getitem__(self, key: str) -> str:
         return self.texts[key]
 
+    def for_service(self, hold_seconds: float) -> Wording:
+        """The texts with this installation's settings filled in (how long mail is held), so
+        consent records keep exactly what the parent read."""
+        period = period_words(hold_seconds)
+        return Wording(
+            self.version, {k: v.replace("{hold_period}", period) for k, v in self.texts.items()}
+        )
+
     def consent_text(self, channel: Channel | str, method: ConsentMethod | None = None) -> str:
         """The exact words a parent is shown when asked for consent on this channel (and, for
         the consent link's page, with that page's question and buttons)."""
@@ -73,6 +81,22 @@ class Wording:
             buttons = f"[{self['consent_button_yes']}] [{self['consent_button_no']}]"
             return f"{notice}{self['consent_question_web']}\n{buttons}"
         return f"{notice}{self['consent_question_email']}"
+
+
+_NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def period_words(seconds: float) -> str:
+    """How long a held email is kept, as a parent reads it: "seven days", "12 hours"."""
+    days, hours = int(seconds // 86_400), int(seconds // 3_600)
+    if days >= 1 and seconds % 86_400 == 0:
+        count, unit = days, "day"
+    elif hours >= 1:
+        count, unit = hours, "hour"
+    else:
+        return f"{max(1, int(seconds // 60))} minutes"
+    number = _NUMBERS[count - 1] if count <= len(_NUMBERS) else str(count)
+    return f"{number} {unit}{'s' if count != 1 else ''}"
 
 
 def load_wording(path: Path) -> Wording:

@@ -34,3 +34,15 @@ def test_a_wording_file_missing_a_text_is_refused_by_name(tmp_path: Path):
     garbled.write_text("version = \n")
     with pytest.raises(WordingError, match="2027-02.toml"):
         load_wording(garbled)
+
+
+def test_how_long_mail_is_held_is_said_as_configured():
+    from intake.core.wording import period_words
+
+    assert period_words(604_800) == "seven days"
+    assert period_words(86_400) == "one day"
+    assert period_words(3 * 3_600) == "three hours"
+    assert period_words(30 * 86_400) == "30 days"
+    w = current_wording().for_service(2 * 86_400)
+    assert "within two days" in w.consent_text(Channel.EMAIL)
+    assert "{hold_period}" not in " ".join(w.texts.values())
