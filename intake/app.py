@@ -166,7 +166,22 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics_view(request: web.Request) -> web.Response:
-    text = request.app[SERVICES].metrics.render()
+    """Counters since start, plus what is waiting in the database right now (for alerting on
+    open concerns and failed mail). Labels are states and channels, never personal."""
+    services = request.app[SERVICES]
+    text = services.metrics.render()
+    try:
+        lines = [
+            "# TYPE intake_concerns_open gauge",
+            f"intake_concerns_open {await services.concerns.count_open()}",
+        ]
+        if services.outbox is not None:
+            lines.append("# TYPE intake_outbox_items gauge")
+            for status, count in sorted((await services.outbox.counts()).items()):
+                lines.append(f'intake_outbox_items{{status="{status}"}} {count}')
+        text += "\n".join(lines) + "\n"
+    except Exception:  # noqa: BLE001 - the database is down: /readyz says so; counters still show
+        text += "# database unavailable: no gauges\n"
     return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
 

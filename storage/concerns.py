@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
@@ -156,8 +156,10 @@ class ConcernStore:
 
     async def count_open(self) -> int:
         async with self._db.sessions() as session:
-            rows = await session.scalars(select(Concern.id).where(Concern.status == "open"))
-            return len(list(rows))
+            count = await session.scalar(
+                select(func.count()).select_from(Concern).where(Concern.status == "open")
+            )
+            return int(count or 0)
 
     async def _summary(self, session: AsyncSession, row: Concern) -> ConcernSummary:
         alerts = list(

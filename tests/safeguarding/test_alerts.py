@@ -209,3 +209,14 @@ def clocked_with_outbox(gateway: Gateway, now: list) -> Alerter:
         clock=lambda: now[0],
         outbox=Outbox(s.db),
     )
+
+
+async def test_metrics_show_open_concerns_and_outbox_items(gateway: Gateway):
+    await raise_by_email(gateway)
+    async with gateway.session.get(gateway.url + "/metrics") as resp:
+        text = await resp.text()
+    assert resp.status == 200
+    assert "intake_concerns_open 1" in text
+    assert 'intake_outbox_items{status="queued"}' in text  # the lead's alert email
+    assert 'intake_concerns_total{channel="email"} 1' in text
+    assert "worried.parent" not in text and "hits" not in text
