@@ -31,6 +31,10 @@ NEAR_TOKENS = 30  # how close a "near" pattern must be to the rule's match
 CUE_WINDOW = 20  # context cues are looked for this far around a match, within its sentence
 DOC_WIDE = frozenset({"managed", "clinical", "escalation"})  # cue kinds that count anywhere
 SENTENCE_ENDERS = tuple(Sentencizer.default_punct_chars)
+# The backstop (rules/backstop.toml) has the lowest precedence: its evidence is reported only
+# when no specific rule fired on the text, so "backstop.*" names the reason exactly when the
+# message would otherwise have gone unflagged.
+BACKSTOP_CATEGORY = "unclassified_concern"
 
 
 @dataclass(frozen=True)
@@ -245,6 +249,9 @@ def _trim(lowers: list[int], punct: frozenset[int], start: int, end: int) -> tup
 def _combine(hits: list[tuple[Evidence, str]]) -> Assessment:
     if not hits:
         return NOT_FLAGGED
+    specific = [h for h in hits if h[0].category != BACKSTOP_CATEGORY]
+    if specific:
+        hits = specific
     unique: dict[tuple[int, int, str], tuple[Evidence, str]] = {}
     for evidence, severity in hits:
         key = (evidence.start, evidence.end, evidence.rule)
