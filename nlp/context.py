@@ -4,7 +4,8 @@ Recall comes first, so context only ever silences a match for a stated reason ti
 words around it: a negation just before it ("he has never been hit"), a hypothetical or a
 question about procedure ("what happens if the school makes a referral"), an idiom it sits
 inside ("this process is killing me"), fiction or news in the same sentence, a history that
-is over ("years ago ... we left"), or a known SEN behaviour that professionals manage.
+is over ("years ago ... we left"), a question answered by a denial ("does he take drugs? no,
+nothing like that"), or a known SEN behaviour that professionals manage.
 Everything is token-based (cue patterns run through the spaCy Matcher), never substrings.
 """
 
@@ -48,6 +49,7 @@ NEGATION_REACH = 4  # tokens before the match a negation cue may stand
 HYPOTHETICAL_REACH = 8
 PROCEDURE_REACH = 15
 SENTENCE_REACH = 15  # fiction/news, history and urgency cues: same sentence, this near
+DENIAL_REACH = 4  # tokens past a question's "?" searched for the answer ("? no, nothing like that")
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,8 @@ class Context:
             ),
             ("fiction", lambda h: self._near(h, sent, start, end)),
             ("historic", lambda h: self._near(h, sent, start, end)),
+            # The match is asked about and the answer denies it: "does he take cocaine? no".
+            ("denial", lambda h: end <= h.start < sent[1]),
         )
         for kind, applies in checks:
             if kind in rule.ignore:

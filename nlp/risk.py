@@ -20,7 +20,7 @@ from pathlib import Path
 from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
 
-from nlp.context import CLAUSE_BREAKS, Context, CueHit, Sentences
+from nlp.context import CLAUSE_BREAKS, DENIAL_REACH, Context, CueHit, Sentences
 from nlp.index import PatternIndex, Tokens
 from nlp.pipeline import build_pipeline
 from nlp.rules import RuleSet, load_rules
@@ -201,6 +201,7 @@ class RiskDetector:
         for _rule, start, end in sorted(candidates, key=lambda c: c[1]):
             lo = max(sentences.start[start], start - CUE_WINDOW)
             hi = min(sentences.end[end - 1], end + CUE_WINDOW)
+            hi = min(len(doc), hi + DENIAL_REACH)  # the answer just after a question's "?"
             if windows and lo <= windows[-1][1]:
                 windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
             else:
