@@ -38,7 +38,9 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 def make_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, connect_args={"timeout": 10})
+        engine = create_async_engine(
+            url, connect_args={"timeout": 10}, pool_size=20, max_overflow=10
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn, _record):  # noqa: ANN001
