@@ -46,6 +46,7 @@ CLAUSE_BREAKS = frozenset(
     }
 )
 NEGATION_REACH = 4  # tokens before the match a negation cue may stand
+NEGATION_SUBJECT_REACH = 8  # "no one at home has ever hurt her": a negative subject, same clause
 HYPOTHETICAL_REACH = 8
 PROCEDURE_REACH = 15
 SENTENCE_REACH = 15  # fiction/news, history and urgency cues: same sentence, this near
@@ -131,6 +132,10 @@ class Context:
             ("idiom", lambda h: h.start < end and h.end > start),
             ("negation", lambda h: max(clause, start - NEGATION_REACH) <= h.start < start),
             (
+                "negation_far",
+                lambda h: max(clause, start - NEGATION_SUBJECT_REACH) <= h.start < start,
+            ),
+            (
                 "hypothetical",
                 lambda h: max(clause, start - HYPOTHETICAL_REACH) <= h.start < start,
             ),
@@ -144,7 +149,7 @@ class Context:
             ("denial", lambda h: end <= h.start < sent[1]),
         )
         for kind, applies in checks:
-            if kind in rule.ignore:
+            if (kind if kind != "negation_far" else "negation") in rule.ignore:
                 continue
             if any(applies(h) for h in self.by_kind.get(kind, ())):
                 return Verdict(False, rule.severity, kind)
@@ -152,7 +157,7 @@ class Context:
             if kind in self.explained:
                 return Verdict(False, rule.severity, kind)
         if "accident" in rule.explained_by and any(
-            self._near(h, sent, start, end) for h in self.by_kind.get("accident", ())
+            self._near_or_next(h, sent, start, end) for h in self.by_kind.get("accident", ())
         ):
             return Verdict(False, rule.severity, "accident")
         severity = rule.severity
@@ -169,6 +174,16 @@ class Context:
                 return i + 1
             i -= 1
         return floor
+
+    def _near_or_next(self, hit: CueHit, sent: tuple[int, int], start: int, end: int) -> bool:
+        """Same sentence as the match, or the sentence straight after it, close to the match:
+        "a scratch on her cheek. Nobody hurts her - it was the cat"."""
+        if self._near(hit, sent, start, end):
+            return True
+        return (
+            sent[1] <= hit.start < end + SENTENCE_REACH
+            and self.sentences.start[hit.start] <= sent[1]
+        )
 
     @staticmethod
     def _near(hit: CueHit, sent: tuple[int, int], start: int, end: int) -> bool:

@@ -24,7 +24,9 @@ CONTEXT_FILE = "context.toml"
 SEVERITIES = ("immediate", "concern")
 CONTEXTS = ("negation", "hypothetical", "procedure", "fiction", "historic", "idiom", "denial")
 EXPLANATIONS = ("managed", "clinical", "accident")  # opt-in: benign explanations of a behaviour
-CUE_KINDS = CONTEXTS + EXPLANATIONS + ("escalation", "imminent")
+# "negation_far": a negative subject ("nobody", "no one") that reaches further back than a
+# negation word; it counts as a negation (rules opt out of both with ignore = ["negation"]).
+CUE_KINDS = CONTEXTS + EXPLANATIONS + ("escalation", "imminent", "negation_far")
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 
 
