@@ -63,6 +63,15 @@ def test_fresh_wordings_of_devstyle_gaps_are_flagged(detector, text):
         "she has a scratch on her arm. It was the cat, she was trying to pick it up",
         "he told the teacher his mum hits him but it turned out he meant in a pillow fight",
         "the bruise is from the trampoline",
+        # everyday wordings next to the new patterns
+        "I won't be here for the meeting on Friday, can we move it?",
+        "you'll be sorry you missed the tribunal deadline",
+        "he carries a knife and fork in his lunchbox",
+        "he's been living on toast since the new meds",
+        "he hasn't had a bath in days because of his sensory issues, the OT is helping",
+        "my son gets into bed with her most nights",
+        "can you cut my daughter's hair in the holidays",
+        "the taxi will come for the kids at 8",
     ],
 )
 def test_devstyle_hard_negatives_are_not_flagged(detector, text):
