@@ -42,6 +42,20 @@ def _port_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
+def serve_failing(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run `intake serve` where it must refuse to start; its `intake:` lines on stderr."""
+    done = subprocess.run(
+        [sys.executable, "-m", "intake", "serve"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean_env(**{"INTAKE_HTTP_PORT": "0", **env}),
+    )
+    errors = [line for line in done.stderr.splitlines() if line.startswith("intake:")]
+    return done, errors
+
+
 def test_serve_with_no_environment_answers_probes_and_stops_on_sigterm(tmp_path: Path):
     if not _port_free(8080):
         pytest.fail("port 8080 (the default) is taken by another process on this machine")
@@ -73,16 +87,8 @@ def test_serve_with_no_environment_answers_probes_and_stops_on_sigterm(tmp_path:
 
 def test_serve_with_an_unreachable_database_fails_in_one_line(tmp_path: Path):
     url = "postgresql+asyncpg://svc:hunter2-secret@127.0.0.1:1/intake"
-    done = subprocess.run(
-        [sys.executable, "-m", "intake", "serve"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=clean_env(INTAKE_DATABASE_URL=url, INTAKE_HTTP_PORT="0"),
-    )
+    done, errors = serve_failing(tmp_path, INTAKE_DATABASE_URL=url)
     assert done.returncode != 0
-    errors = [line for line in done.stderr.splitlines() if line.startswith("intake:")]
     assert len(errors) == 1 and "cannot reach the database" in errors[0]
     assert "hunter2" not in done.stderr and "Traceback" not in done.stderr
 
@@ -97,16 +103,8 @@ def test_serve_with_an_unreachable_database_fails_in_one_line(tmp_path: Path):
     ],
 )
 def test_serve_refuses_bad_settings_in_one_line(tmp_path: Path, name, value, message):
-    done = subprocess.run(
-        [sys.executable, "-m", "intake", "serve"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=clean_env(**{name: value, "INTAKE_HTTP_PORT": "0"} | {name: value}),
-    )
+    done, errors = serve_failing(tmp_path, **{name: value})
     assert done.returncode == 1
-    errors = [line for line in done.stderr.splitlines() if line.startswith("intake:")]
     assert len(errors) == 1 and message in errors[0], done.stderr
 
 
@@ -115,15 +113,7 @@ def test_serve_says_clearly_when_its_port_is_taken(tmp_path: Path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = subprocess.run(
-            [sys.executable, "-m", "intake", "serve"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=clean_env(INTAKE_HTTP_PORT="0", INTAKE_SMTP_PORT=str(port)),
-        )
+        done, errors = serve_failing(tmp_path, INTAKE_SMTP_PORT=str(port))
     assert done.returncode == 1
-    errors = [line for line in done.stderr.splitlines() if line.startswith("intake:")]
     assert len(errors) == 1 and "cannot listen" in errors[0] and str(port) in errors[0]
     assert "Traceback" not in done.stderr
