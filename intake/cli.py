@@ -64,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     clist = concerns.add_parser("list", help="list concerns and their alert status")
     clist.add_argument("--json", action="store_true")
+    for verb, text in (
+        ("show", "read one concern's evidence and contact (safeguarding lead only; audited)"),
+        ("ack", "acknowledge a concern, stopping its alerts (safeguarding lead only)"),
+    ):
+        one = concerns.add_parser(verb, help=text)
+        one.add_argument("concern", help="the concern's id or the reference in its alert")
+        one.add_argument("--staff", required=True, help="your staff email address")
+        one.add_argument("--password-stdin", action="store_true", help="read it from stdin")
     outbox = sub.add_parser("outbox", help="outbound mail and messages waiting or failed")
     outbox_actions = outbox.add_subparsers(dest="action", required=True)
     outbox_status = outbox_actions.add_parser(
@@ -227,7 +235,10 @@ async def _concerns(db: Database, args: argparse.Namespace) -> int:
     from storage.concerns import ConcernStore
     from storage.records import Records
 
-    concerns = await ConcernStore(db, Records(db)).list()
+    store = ConcernStore(db, Records(db))
+    if args.action in ("show", "ack"):
+        return await _one_concern(db, store, args)
+    concerns = await store.list()
     if args.json:
         rows = [
             {
@@ -252,6 +263,46 @@ async def _concerns(db: Database, args: argparse.Namespace) -> int:
             f"{c.raised_at:%Y-%m-%d %H:%M} {c.id} {c.severity:<9} {c.channel:<5} "
             f"{','.join(c.categories) or '-'} status={c.status} alert={c.alert_status}"
         )
+    return EXIT_OK
+
+
+async def _one_concern(db: Database, store, args: argparse.Namespace) -> int:  # noqa: ANN001
+    """A concern's content is for the safeguarding role only: the lead signs in to read it."""
+    import getpass
+
+    from storage.concerns import NotPermitted
+    from storage.staff import StaffStore
+    from storage.values import Role
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+    staff = await StaffStore(db).verify(args.staff, password)
+    if staff is None:
+        raise CommandError("sign-in failed: unknown staff email or wrong password")
+    concern_id = await store.resolve(args.concern)
+    if concern_id is None:
+        raise CommandError(f"no single concern matches {args.concern!r}")
+    if staff.role is not Role.SAFEGUARDING_LEAD:
+        raise CommandError("only the safeguarding role may read or acknowledge a concern")
+    if args.action == "ack":
+        await store.acknowledge(concern_id, f"{staff.name} (command line)")
+        print(f"concern {concern_id} acknowledged by {staff.name}")
+        return EXIT_OK
+    try:
+        detail = await store.read(concern_id, staff.role, staff.id)
+    except NotPermitted as exc:
+        raise CommandError(str(exc)) from None
+    summary = detail.summary
+    contact = detail.contact.value if detail.contact else "withheld"
+    print(
+        f"concern {summary.id}  {summary.severity}  {summary.channel}  "
+        f"{summary.raised_at:%Y-%m-%d %H:%M} UTC  status={summary.status}"
+    )
+    print(f"categories: {', '.join(summary.categories) or '-'}   rules: {', '.join(detail.rules)}")
+    print(f"contact: {contact}")
+    print(f"evidence: {detail.evidence}")
     return EXIT_OK
 
 

@@ -154,6 +154,18 @@ class ConcernStore:
                     alert.status, alert.acknowledged_at = "acknowledged", now
             audit.record(session, by, "concern.acknowledge", "concern", concern_id)
 
+    async def resolve(self, id_or_reference: str) -> str | None:
+        """A concern's id from its id or the short reference an alert carried; None unless
+        exactly one matches."""
+        ref = id_or_reference.strip().lower()
+        if not ref or not all(c in "0123456789abcdef" for c in ref) or len(ref) < 4:
+            return None
+        async with self._db.sessions() as session:
+            matches = list(
+                await session.scalars(select(Concern.id).where(Concern.id.like(f"{ref}%")).limit(2))
+            )
+        return matches[0] if len(matches) == 1 else None
+
     async def count_open(self) -> int:
         async with self._db.sessions() as session:
             count = await session.scalar(

@@ -258,15 +258,12 @@ class Alerter:
         )
         if person is None or len(ref) < 4:
             return None
-        async with self._db.sessions() as session:
-            matches = list(
-                await session.scalars(select(Concern.id).where(Concern.id.like(f"{ref.lower()}%")))
-            )
-        if len(matches) != 1:
+        concern_id = await self._concerns.resolve(ref)
+        if concern_id is None:
             return None
-        await self._concerns.acknowledge(matches[0], f"{person.name} (SMS)")
-        log_event(log, "alert_acknowledged", concern_id=matches[0], slot=person.slot)
-        return matches[0]
+        await self._concerns.acknowledge(concern_id, f"{person.name} (SMS)")
+        log_event(log, "alert_acknowledged", concern_id=concern_id, slot=person.slot)
+        return concern_id
 
     async def run(self, stop: asyncio.Event, interval: float) -> None:
         """Retry undelivered alerts and escalate unacknowledged ones until `stop` is set."""

@@ -215,3 +215,63 @@ async def test_outbox_status_shows_waiting_and_failed_items_without_recipients(t
     listed = json.loads(intake("outbox", "status", "--json", data_dir=data).stdout)
     assert listed["counts"] == {"failed": 1, "queued": 1}
     assert listed["failures"][0]["content_erased"] is True
+
+
+async def test_only_a_signed_in_safeguarding_lead_reads_or_acknowledges_a_concern(tmp_path: Path):
+    data = tmp_path / "var"
+    for email, role in (
+        ("lead@council.example", "safeguarding_lead"),
+        ("ann@council.example", "adviser"),
+    ):
+        added = intake(
+            "staff",
+            "add",
+            email,
+            "--role",
+            role,
+            "--name",
+            role.title(),
+            "--password-stdin",
+            data_dir=data,
+            stdin="a long enough password\n",
+        )
+        assert added.returncode == 0, added.stderr
+    db = await open_same_database(data)
+    try:
+        reply = await make_gateway(db).handle(
+            Inbound(
+                Channel.VOICE,
+                "CAread",
+                Turn.ANSWER,
+                text="no, but my partner hits my son",
+                contact=Contact.phone("07911 555777"),
+            )
+        )
+    finally:
+        await db.close()
+    ref = reply.concern_id[:8].upper()
+
+    def as_staff(verb: str, email: str, password: str = "a long enough password"):
+        return intake(
+            "concerns",
+            verb,
+            ref,
+            "--staff",
+            email,
+            "--password-stdin",
+            data_dir=data,
+            stdin=password + "\n",
+        )
+
+    shown = as_staff("show", "lead@council.example")
+    assert shown.returncode == 0, shown.stderr
+    assert "hits my son" in shown.stdout and "+447911555777" in shown.stdout
+    adviser = as_staff("show", "ann@council.example")
+    assert adviser.returncode == 1 and "only the safeguarding role" in adviser.stderr
+    assert "hits" not in adviser.stdout
+    wrong = as_staff("show", "lead@council.example", "not the password")
+    assert wrong.returncode == 1 and "sign-in failed" in wrong.stderr
+    acked = as_staff("ack", "lead@council.example")
+    assert acked.returncode == 0 and "acknowledged" in acked.stdout
+    [row] = json.loads(intake("concerns", "list", "--json", data_dir=data).stdout)
+    assert row["status"] == "acknowledged"
