@@ -5,29 +5,7 @@ First run, before any rule change: recall 0.903 (7 misses of 72), FPR 0.062 (4 o
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-from nlp.evaluate import evaluate, format_report, load_items
-
-DATA = Path(__file__).parent / "data"
-
-
-def test_probe_devstyle_recall_and_false_positive_rate(detector):
-    report = evaluate(load_items(str(DATA / "probe_devstyle.jsonl")), detector)
-    summary = format_report(report)
-    assert len(report.items) == 150
-    assert report.recall >= 0.97, summary
-    assert report.false_positive_rate <= 0.10, summary
-
-
-def test_mini_probe_4_recall_and_false_positive_rate(detector):
-    """First run 0.633 / 0.250; its 11 misses were fixed in the dev-style round."""
-    report = evaluate(load_items(str(DATA / "probe_unseen_4_mini.jsonl")), detector)
-    summary = format_report(report)
-    assert report.recall >= 0.97, summary
-    assert report.false_positive_rate <= 0.10, summary
 
 
 @pytest.mark.parametrize(

@@ -11,21 +11,7 @@ support") and a denial ("but it was a water balloon fight")."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-from nlp.evaluate import evaluate, format_report, load_items
-
-DATA = Path(__file__).parent / "data"
-
-
-def test_probe_devstyle_2_recall_and_false_positive_rate(detector):
-    report = evaluate(load_items(str(DATA / "probe_devstyle_2.jsonl")), detector)
-    summary = format_report(report)
-    assert len(report.items) == 150
-    assert report.recall >= 0.97, summary
-    assert report.false_positive_rate <= 0.10, summary
 
 
 @pytest.mark.parametrize(

@@ -9,21 +9,7 @@ First run, before any rule change: recall 0.748 (29 misses of 115), FPR 0.087 (7
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-from nlp.evaluate import evaluate, format_report, load_items
-
-PROBE = Path(__file__).parent / "data" / "probe_unseen_3.jsonl"
-
-
-def test_probe_set_3_recall_and_false_positive_rate(detector):
-    report = evaluate(load_items(str(PROBE)), detector)
-    summary = format_report(report)
-    assert len(report.items) >= 200
-    assert report.recall >= 0.97, summary
-    assert report.false_positive_rate <= 0.10, summary
 
 
 @pytest.mark.parametrize(
