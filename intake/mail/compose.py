@@ -50,10 +50,12 @@ def _payload(
     erase: bool = True,
 ) -> dict:
     """An outbox payload. Our consent request's Message-ID is `<token>.consent@domain`; every
-    other message of the thread refers to it, so a reply to any of them finds the thread."""
+    other message of the thread refers to it, so a reply to any of them finds the thread. A
+    message that starts a thread of its own ("notice") refers to nothing."""
     consent_id = message_id(token, "consent", domain)
-    if purpose == "consent_request":
-        own, references = consent_id, []
+    if purpose in ("consent_request", "notice"):
+        own = consent_id if purpose == "consent_request" else message_id(token, purpose, domain)
+        references = []
     else:
         own = message_id(token, f"{purpose.replace('_', '-')}-{secrets.token_hex(4)}", domain)
         references = [consent_id]
@@ -156,11 +158,9 @@ def notice(wording: Wording, *, sender: str, domain: str) -> dict:
     body = "\n\n".join(
         (wording["notice"], wording["see_what_we_hold"], wording["email_danger_line"])
     )
-    payload = _payload(
+    return _payload(
         "notice", sender, wording["notice_title"], body, token, domain, None, erase=False
     )
-    payload["references"], payload["in_reply_to"] = [], None
-    return payload
 
 
 def build_message(recipient: str, payload: dict, fallback_domain: str) -> EmailMessage:
