@@ -231,7 +231,14 @@ class MailService:
             )
             if parsed.new_text.strip() != line:  # more than the answer: keep it too
                 more = await self.gateway.handle(
-                    Inbound(EMAIL, token, Turn.MESSAGE, text=parsed.readable(), contact=sender)
+                    Inbound(
+                        EMAIL,
+                        token,
+                        Turn.MESSAGE,
+                        text=parsed.readable(),
+                        contact=sender,
+                        turn_id=parsed.message_id,  # redelivered later, it is not kept twice
+                    )
                 )
                 concern_id = concern_id or more.concern_id
             await self._queue_acknowledgement(token, held, sender, parsed.message_id)
