@@ -6,15 +6,20 @@ Each side runs as its own server process on loopback; the same client (aiosmtpli
 concurrent sessions, a new parent's email each time) drives both. No relay is configured, so
 the consent requests wait in the outbox: this measures acceptance, not onward delivery.
 
-    python -m bench.mail [--sessions 8] [--messages 400]
+    python -m bench.mail [--sessions 8] [--messages 400] [--repeat 1] [--json]
+
+--repeat N measures both sides N times and reports the median run; --json also prints one JSON
+object as the last line of stdout, for machines (CI, comparisons).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,7 +125,7 @@ async def _drive(port: int, sessions: int, messages: int, offset: int) -> tuple[
     return accepted, time.perf_counter() - started
 
 
-async def _measure(kind: str, sessions: int, messages: int) -> float:
+async def _measure(kind: str, sessions: int, messages: int, label: str = "") -> float:
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix=f"bench-mail-{kind}-") as tmp:
         process = _start(kind, port, Path(tmp))
@@ -132,7 +137,9 @@ async def _measure(kind: str, sessions: int, messages: int) -> float:
             process.terminate()
             process.wait(timeout=30)
     rate = accepted / seconds
-    print(f"{kind:>8}: {accepted} messages in {seconds:.2f}s = {rate:,.0f} msgs/s")
+    print(
+        f"{label}{kind:>8}: {accepted} messages in {seconds:.2f}s = {rate:,.0f} msgs/s", flush=True
+    )
     return rate
 
 
@@ -140,17 +147,46 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.mail", description=__doc__)
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--messages", type=int, default=400)
+    parser.add_argument("--repeat", type=int, default=1, help="runs; the median is reported")
+    parser.add_argument("--json", action="store_true", help="JSON summary as the last line")
     parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_bare:
         serve_bare(args.serve_bare)
         return
     print(
-        f"{args.sessions} concurrent SMTP sessions, {args.messages} new-thread messages each side"
+        f"{args.sessions} concurrent SMTP sessions, {args.messages} new-thread messages each side,"
+        f" {args.repeat} run(s)"
     )
-    bare = asyncio.run(_measure("bare", args.sessions, args.messages))
-    gateway = asyncio.run(_measure("gateway", args.sessions, args.messages))
-    print(f"gateway / bare = {gateway / bare:.3f}")
+    runs: list[dict[str, float]] = []
+    for n in range(1, args.repeat + 1):
+        label = f"run {n} " if args.repeat > 1 else ""
+        run = {
+            f"{kind}_msgs_per_s": round(
+                asyncio.run(_measure(kind, args.sessions, args.messages, label)), 1
+            )
+            for kind in ("bare", "gateway")
+        }
+        runs.append(run)
+        if args.repeat > 1:
+            print(f"{label}gateway / bare = {_ratio(run):.3f}")
+    median = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+    if args.repeat > 1:
+        print(
+            f"median   bare: {median['bare_msgs_per_s']:,.0f} msgs/s, gateway: "
+            f"{median['gateway_msgs_per_s']:,.0f} msgs/s"
+        )
+    print(f"gateway / bare = {_ratio(median):.3f}")
+    if args.json:
+        print(
+            json.dumps(
+                {"sessions": args.sessions, "messages": args.messages, **median, "runs": runs}
+            )
+        )
+
+
+def _ratio(run: dict[str, float]) -> float:
+    return run["gateway_msgs_per_s"] / run["bare_msgs_per_s"]
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Risk detector throughput and latency against bare spaCy tokenisation in the same run.
 
-    python -m bench.risk [--messages 2000] [--risk-share 0.1] [--seed 7]
+    python -m bench.risk [--messages 2000] [--risk-share 0.1] [--seed 7] [--json]
 
 Messages of 20, 100 and 1,000 words are built from a fixed set of enquiry sentences (in
 email and transcript style) with a share of them carrying one risk sentence, so both the
@@ -8,12 +8,14 @@ fast path (nothing to match) and the full path (rules, context) are exercised. F
 size it reports messages per second and p50/p99 latency of ``RiskDetector.assess``, the
 same for ``spacy.blank("en")`` on the same texts, and the ratio; then the resident memory
 of the process before and after loading the detector. Single process, one text at a time.
+--json also prints one JSON object as the last line of stdout, for machines (CI, comparisons).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import random
 import statistics
 import time
@@ -108,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=2000, help="messages per size")
     parser.add_argument("--risk-share", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", action="store_true", help="JSON summary as the last line")
     args = parser.parse_args(argv)
 
     import spacy
@@ -123,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'words':>6} {'detector msg/s':>15} {'p50 ms':>8} {'p99 ms':>8} "
         f"{'blank msg/s':>12} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'flagged':>8}"
     )
+    sizes: list[dict[str, float]] = []
     for words in (20, 100, 1000):
         count = args.messages if words < 1000 else max(200, args.messages // 10)
         texts = make_messages(words, count, args.risk_share, args.seed + words)
@@ -132,6 +136,14 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{words:>6} {mine[0]:>15.0f} {mine[1]:>8.3f} {mine[2]:>8.3f} {base[0]:>12.0f} "
             f"{base[1]:>8.3f} {base[2]:>8.3f} {base[0] / mine[0]:>6.2f} {flagged:>8.1%}"
+        )
+        sizes.append(
+            {
+                "words": words,
+                "msgs_per_s": round(mine[0], 1),
+                "p99_ms": round(mine[2], 3),
+                "bare_msgs_per_s": round(base[0], 1),
+            }
         )
     texts = make_messages(100, args.messages, args.risk_share, args.seed)
     start = time.perf_counter()
@@ -143,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         f"resident memory: {before:.0f} MB after importing spaCy, {loaded:.0f} MB with the "
         f"detector loaded (+{loaded - before:.0f} MB); {rss_mb():.0f} MB at the end"
     )
+    if args.json:
+        print(json.dumps({"sizes": sizes}))
     return 0
 
 

@@ -4,13 +4,17 @@ TwiML in the same run.
 Each side runs as its own server process on loopback; the same client (signed Twilio-style
 form posts) drives both, so the ratio is what the gateway's work costs per webhook.
 
-    python -m bench.voice [--calls 50] [--rounds 4]
+    python -m bench.voice [--calls 50] [--rounds 4] [--repeat 1] [--json]
+
+--repeat N measures both sides N times and reports the median run; --json also prints one JSON
+object as the last line of stdout, for machines (CI, comparisons).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import statistics
@@ -52,9 +56,16 @@ def serve_bare(port: int) -> None:
 
 
 def _start(kind: str, port: int, data_dir: Path) -> subprocess.Popen:
-    env = dict(os.environ, INTAKE_DATA_DIR=str(data_dir), INTAKE_HTTP_PORT=str(port),
-               TWILIO_AUTH_TOKEN=TOKEN, INTAKE_PUBLIC_URL=PUBLIC, INTAKE_LOG_LEVEL="WARNING",
-               INTAKE_ADVISER_NUMBER="+441632960001", INTAKE_OFFICE_HOURS="Mon-Sun 00:00-23:59")
+    env = dict(
+        os.environ,
+        INTAKE_DATA_DIR=str(data_dir),
+        INTAKE_HTTP_PORT=str(port),
+        TWILIO_AUTH_TOKEN=TOKEN,
+        INTAKE_PUBLIC_URL=PUBLIC,
+        INTAKE_LOG_LEVEL="WARNING",
+        INTAKE_ADVISER_NUMBER="+441632960001",
+        INTAKE_OFFICE_HOURS="Mon-Sun 00:00-23:59",
+    )
     if kind == "bare":
         cmd = [sys.executable, "-m", "bench.voice", "--serve-bare", str(port)]
     else:
@@ -95,8 +106,9 @@ async def _load(url: str, calls: int, rounds: int) -> list[float]:
     connector = aiohttp.TCPConnector(limit=calls)
     async with aiohttp.ClientSession(connector=connector) as session:
         for r in range(rounds):
-            await asyncio.gather(*(_one_call(session, url, latencies, r * calls + i)
-                                   for i in range(calls)))
+            await asyncio.gather(
+                *(_one_call(session, url, latencies, r * calls + i) for i in range(calls))
+            )
     return latencies
 
 
@@ -105,15 +117,8 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--calls", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--serve-bare", type=int)
-    args = parser.parse_args()
-    if args.serve_bare:
-        serve_bare(args.serve_bare)
-        return
+def _measure(calls: int, rounds: int) -> dict[str, list[float]]:
+    """Per-webhook latencies in ms for each side, one server process at a time."""
     results = {}
     for kind in ("bare", "gateway"):
         port = _free_port()
@@ -122,19 +127,58 @@ def main() -> None:
             try:
                 url = f"http://127.0.0.1:{port}"
                 asyncio.run(_wait_up(url))
-                asyncio.run(_load(url, args.calls, 1))  # warm up
-                results[kind] = asyncio.run(_load(url, args.calls, args.rounds))
+                asyncio.run(_load(url, calls, 1))  # warm up
+                results[kind] = asyncio.run(_load(url, calls, rounds))
             finally:
                 server.terminate()
                 server.wait(timeout=30)
-    print(f"voice webhooks, {args.calls} concurrent calls x {args.rounds} rounds, 4 webhooks each")
-    print(f"{'server':<10}{'requests':>10}{'p50 ms':>10}{'p99 ms':>10}")
-    for kind, values in results.items():
-        print(f"{kind:<10}{len(values):>10}{statistics.median(values):>10.2f}"
-              f"{_pct(values, 0.99):>10.2f}")
-    bare, gw = results["bare"], results["gateway"]
-    print(f"ratio gateway/bare: p50 {statistics.median(gw) / statistics.median(bare):.2f}x, "
-          f"p99 {_pct(gw, 0.99) / _pct(bare, 0.99):.2f}x")
+    return results
+
+
+def _row(label: str, run: dict[str, float], requests: int | str) -> None:
+    for kind in ("bare", "gateway"):
+        print(
+            f"{label:<8}{kind:<10}{requests:>10}{run[kind + '_p50_ms']:>10.2f}"
+            f"{run[kind + '_p99_ms']:>10.2f}"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.voice", description=__doc__)
+    parser.add_argument("--calls", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=1, help="runs; the median is reported")
+    parser.add_argument("--json", action="store_true", help="JSON summary as the last line")
+    parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_bare:
+        serve_bare(args.serve_bare)
+        return
+    print(
+        f"voice webhooks, {args.calls} concurrent calls x {args.rounds} rounds, 4 webhooks each,"
+        f" {args.repeat} run(s)"
+    )
+    print(f"{'run':<8}{'server':<10}{'requests':>10}{'p50 ms':>10}{'p99 ms':>10}", flush=True)
+    runs: list[dict[str, float]] = []
+    for n in range(1, args.repeat + 1):
+        latencies = _measure(args.calls, args.rounds)
+        run = {
+            f"{kind}_{name}_ms": round(value, 3)
+            for kind, values in latencies.items()
+            for name, value in (("p50", statistics.median(values)), ("p99", _pct(values, 0.99)))
+        }
+        runs.append(run)
+        _row(str(n), run, len(latencies["bare"]))
+        sys.stdout.flush()
+    median = {key: round(statistics.median(r[key] for r in runs), 3) for key in runs[0]}
+    if args.repeat > 1:
+        _row("median", median, "-")
+    p50 = median["gateway_p50_ms"] / median["bare_p50_ms"]
+    p99 = median["gateway_p99_ms"] / median["bare_p99_ms"]
+    label = " (medians)" if args.repeat > 1 else ""
+    print(f"ratio gateway/bare{label}: p50 {p50:.2f}x, p99 {p99:.2f}x")
+    if args.json:
+        print(json.dumps({"calls": args.calls, "rounds": args.rounds, **median, "runs": runs}))
 
 
 if __name__ == "__main__":
