@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,9 +18,9 @@ from intake.core.purge import run_purge_worker
 from intake.core.types import RiskAssessor
 from intake.core.wording import Wording, current_wording
 from intake.logs import log_event
-from intake.mail.notice import EmailNotice
+from intake.mail.replies import MailReplies
 from intake.mail.sender import OutboxSender
-from intake.mail.server import smtp_context, tls_context
+from intake.mail.server import SmtpServer, start_smtp_server, tls_context
 from intake.mail.service import MailService
 from intake.mail.web import MAIL, register_consent_routes
 from intake.metrics import Metrics
@@ -28,7 +28,7 @@ from intake.safeguarding.alerts import Alerter
 from intake.safeguarding.sms import TwilioSms
 from intake.safeguarding.sms_webhook import sms_handler
 from intake.settings import Settings, SettingsError
-from intake.voice.handlers import VoiceAdapter
+from intake.voice.handlers import VOICE_ROUTES, VoiceAdapter
 from intake.voice.hours import HoursError, OfficeHours
 from intake.voice.signature import TwilioSignature, development_auth_token
 from storage.concerns import ConcernStore
@@ -39,29 +39,45 @@ from storage.outbox import Outbox
 from storage.records import Records
 from storage.rota import RotaStore
 from storage.staff import StaffStore
-from storage.tables import utcnow
+from storage.values import utcnow
 
 log = logging.getLogger("intake.app")
 
 
 @dataclass
 class Services:
+    """Everything one gateway process runs on, built once its database is open."""
+
     settings: Settings
     db: Database
     records: Records
-    concerns: ConcernStore
-    staff: StaffStore
-    rota: RotaStore
     wording: Wording
     metrics: Metrics
     gateway: Gateway
-    outbox: Outbox | None = None
-    mail: MailService | None = None
-    mail_sender: OutboxSender | None = None
-    alerter: Alerter | None = None
+    mail: MailService
+    mail_sender: OutboxSender
+    alerter: Alerter
+    voice: VoiceAdapter
+
+    @property
+    def concerns(self) -> ConcernStore:
+        return self.records.concerns
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.records.outbox
+
+    @property
+    def rota(self) -> RotaStore:
+        return RotaStore(self.db)
+
+    @property
+    def staff(self) -> StaffStore:
+        return StaffStore(self.db)
 
 
 SERVICES = web.AppKey("services", Services)
+SMTP = web.AppKey("smtp", SmtpServer)
 
 
 def load_risk_detector() -> RiskAssessor:
@@ -77,70 +93,65 @@ async def open_database(settings: Settings) -> Database:
 
 
 def build_services(
-    settings: Settings, db: Database, risk: RiskAssessor, metrics: Metrics | None = None
+    settings: Settings,
+    db: Database,
+    risk: RiskAssessor,
+    metrics: Metrics | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Services:
+    """Wire the stores, the core and the channels over an open database."""
     metrics = metrics or Metrics()
     records = Records(db)
-    concerns = ConcernStore(db, records)
     wording = current_wording().for_service(settings.pending_ttl.total_seconds())
-    rota = RotaStore(db)
-    outbox = Outbox(db)
+    domain = settings.mail_address.rpartition("@")[2] or "localhost"
+    mail_sender = OutboxSender(records.outbox, settings.smtp_relay, domain=domain, metrics=metrics)
     alerter = Alerter(
         db,
-        concerns,
-        rota,
+        records.concerns,
+        RotaStore(db),
         _sms_sender(settings),
         settings.escalate_after,
         metrics=metrics,
-        outbox=outbox,
+        outbox=records.outbox,
         sender_address=settings.mail_address,
     )
     gateway = Gateway(
-        records,
-        concerns,
+        records.turns,
         risk,
         wording,
         pending_ttl=settings.pending_ttl,
         escalate_after=settings.escalate_after,
         metrics=metrics,
         on_concern=alerter.schedule,
+        on_queued=mail_sender.wake,
     )
-    services = Services(
-        settings,
-        db,
-        records,
-        concerns,
-        StaffStore(db),
-        rota,
-        wording,
-        metrics,
+    replies = MailReplies(
+        wording, db.keyring, address=settings.mail_address, public_url=settings.public_url
+    )
+    mail = MailService(
         gateway,
-        outbox=outbox,
-        alerter=alerter,
-    )
-    _add_mail(services)
-    return services
-
-
-def _add_mail(services: Services) -> None:
-    """The email channel: outbox, its sender, and the flow the SMTP server hands mail to."""
-    settings, db = services.settings, services.db
-    services.outbox = services.outbox or Outbox(db)
-    domain = settings.mail_address.rpartition("@")[2] or "localhost"
-    services.mail_sender = OutboxSender(
-        services.outbox, settings.smtp_relay, domain=domain, metrics=services.metrics
-    )
-    services.mail = MailService(
-        services.gateway,
-        services.records,
-        services.outbox,
-        services.wording,
+        replies,
         db.keyring,
-        address=settings.mail_address,
         extra_addresses=settings.mail_extra_addresses,
-        public_url=settings.public_url,
-        metrics=services.metrics,
-        on_queued=services.mail_sender.wake,
+        metrics=metrics,
+    )
+    try:
+        hours = OfficeHours.parse(settings.office_hours, settings.timezone)
+    except HoursError as exc:
+        raise SettingsError(str(exc)) from None
+    voice = VoiceAdapter(
+        gateway,
+        settings,
+        twilio_signature(settings, db),
+        hours,
+        rota=RotaStore(db),
+        replays=records.replays,
+        keyring=db.keyring,
+        metrics=metrics,
+        clock=clock,
+    )
+    return Services(
+        settings, db, records, wording, metrics, gateway, mail, mail_sender, alerter, voice
     )
 
 
@@ -210,38 +221,89 @@ async def request_log(request: web.Request, handler):  # noqa: ANN001
         )
 
 
-def make_app(services: Services, clock: Callable[[], datetime] = utcnow) -> web.Application:
+def create_app(
+    settings: Settings,
+    *,
+    risk: RiskAssessor | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    smtp: bool = True,
+    tune: Callable[[Services], None] | None = None,
+) -> web.Application:
+    """The whole gateway as one aiohttp application that owns its lifecycle: the database, then
+    the services, the SMTP server and every worker, each an aiohttp cleanup context, started in
+    that order and stopped in reverse. `intake serve` and the tests both run this.
+
+    Routes are fixed before start; they reach the services through the app once they exist.
+    `tune` lets a test adjust services (e.g. quicker retries) before anything runs.
+    """
     app = web.Application(middlewares=[request_log], client_max_size=1024 * 1024)
-    app[SERVICES] = services
+
+    async def services_context(app: web.Application) -> AsyncIterator[None]:
+        db = await open_database(settings)
+        try:
+            services = build_services(settings, db, risk or load_risk_detector(), clock=clock)
+            if tune is not None:
+                tune(services)
+            app[SERVICES] = services
+            app[MAIL] = services.mail
+            await services.voice.start()
+            yield
+        finally:
+            await db.close()
+
+    app.cleanup_ctx.append(services_context)
+    if smtp:
+        app.cleanup_ctx.append(_smtp_context(settings))
+    app.cleanup_ctx.append(_workers)
+
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)
-    _voice_adapter(services, clock).register(app)
-    if services.alerter is not None:
-        app.router.add_post(
-            "/twilio/sms", sms_handler(services.alerter, twilio_signature(services))
-        )
-    if services.mail is not None:
-        app[MAIL] = services.mail
-        register_consent_routes(app)
-    app.cleanup_ctx.append(_workers)
+    for path in VOICE_ROUTES:
+        app.router.add_post(path, _voice_route(path))
+    app.router.add_post("/twilio/sms", _sms_route)
+    register_consent_routes(app)
     return app
 
 
-def smtp_server(services: Services) -> Callable[[web.Application], AsyncIterator[None]]:
-    """The SMTP server as a cleanup context: on aiohttp's loop, started and stopped with it."""
-    settings = services.settings
+def _voice_route(path: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        return await request.app[SERVICES].voice.handlers[path](request)
+
+    return handle
+
+
+async def _sms_route(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    handler = sms_handler(services.alerter, twilio_signature(services.settings, services.db))
+    return await handler(request)
+
+
+def _smtp_context(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The SMTP server on aiohttp's loop, started after the services and stopped before them."""
     try:
         tls = tls_context(settings.smtp_tls_cert, settings.smtp_tls_key)
     except (OSError, ValueError) as exc:
         raise SettingsError(f"cannot load the SMTP TLS certificate or key: {exc}") from None
-    return smtp_context(
-        lambda: services.mail,
-        settings.smtp_host,
-        settings.smtp_port,
-        max_bytes=settings.mail_max_bytes,
-        tls=tls,
-    )
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        try:
+            server = await start_smtp_server(
+                app[SERVICES].mail,
+                settings.smtp_host,
+                settings.smtp_port,
+                max_bytes=settings.mail_max_bytes,
+                tls=tls,
+            )
+        except OSError as exc:
+            raise SettingsError(f"cannot listen for mail: {exc.strerror or exc}") from None
+        app[SMTP] = server
+        try:
+            yield
+        finally:
+            await server.close()
+
+    return context
 
 
 def _sms_sender(settings: Settings) -> TwilioSms | None:
@@ -258,88 +320,62 @@ def _sms_sender(settings: Settings) -> TwilioSms | None:
     )
 
 
-def twilio_signature(services: Services) -> TwilioSignature:
-    settings = services.settings
-    token = settings.twilio_auth_token or development_auth_token(services.db.keyring)
+def twilio_signature(settings: Settings, db: Database) -> TwilioSignature:
+    token = settings.twilio_auth_token or development_auth_token(db.keyring)
     return TwilioSignature(token, settings.public_url)
-
-
-def _voice_adapter(services: Services, clock: Callable[[], datetime]) -> VoiceAdapter:
-    settings = services.settings
-    try:
-        hours = OfficeHours.parse(settings.office_hours, settings.timezone)
-    except HoursError as exc:
-        raise SettingsError(str(exc)) from None
-    notices = None
-    if services.outbox is not None:
-        notices = EmailNotice(
-            services.records,
-            services.outbox,
-            services.wording,
-            sender=settings.mail_address,
-            on_queued=services.mail_sender.wake if services.mail_sender else None,
-        )
-    return VoiceAdapter(services, twilio_signature(services), hours, notices=notices, clock=clock)
 
 
 async def _workers(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
+    records = services.records
     stop = asyncio.Event()
+    purges = {
+        "held": services.gateway.expire_holds,
+        "webhook_replays": records.replays.purge_expired,
+        "auto_reply_rate_limit": records.reply_limit.purge_expired,
+    }
+    interval = max(1.0, min(15.0, services.settings.escalate_after.total_seconds() / 4))
     tasks = [
         asyncio.create_task(
-            run_purge_worker(
-                services.records,
-                services.settings.purge_interval,
-                stop,
-                services.metrics,
-                before_purge=services.mail.before_purge if services.mail else None,
-            ),
+            run_purge_worker(purges, services.settings.purge_interval, stop, services.metrics),
             name="purge-worker",
-        )
+        ),
+        asyncio.create_task(services.mail_sender.run(stop), name="outbox-sender"),
+        asyncio.create_task(services.alerter.run(stop, interval), name="alert-worker"),
     ]
-    if services.mail_sender is not None:
-        tasks.append(asyncio.create_task(services.mail_sender.run(stop), name="outbox-sender"))
-    alerter = services.alerter
-    if alerter is not None:
-        interval = max(1.0, min(15.0, services.settings.escalate_after.total_seconds() / 4))
-        tasks.append(asyncio.create_task(alerter.run(stop, interval), name="alert-worker"))
     yield
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
-    if alerter is not None:
-        await alerter.close()
+    await services.alerter.close()
 
 
 async def serve(settings: Settings, risk: RiskAssessor | None = None) -> None:
     """Run until SIGTERM or SIGINT, then stop accepting, finish workers and close the database."""
-    db = await open_database(settings)
+    app = create_app(settings, risk=risk)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
     try:
-        services = build_services(settings, db, risk or load_risk_detector())
-        app = make_app(services)
-        app.cleanup_ctx.append(smtp_server(services))
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        try:
-            await runner.setup()
-            site = web.TCPSite(runner, settings.http_host, settings.http_port)
-            await site.start()
-        except OSError as exc:  # a port in use or an address we may not bind
-            await runner.cleanup()
-            raise SettingsError(f"cannot listen: {exc.strerror or exc}") from None
-        log_event(
-            log,
-            "serving",
-            host=settings.http_host,
-            port=settings.http_port,
-            database=safe_url(settings.database_url).split(":", 1)[0],
-        )
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
-        log_event(log, "stopping")
+        await runner.setup()
+        site = web.TCPSite(runner, settings.http_host, settings.http_port)
+        await site.start()
+    except OSError as exc:  # a port in use or an address we may not bind
         await runner.cleanup()
-    finally:
-        await db.close()
+        raise SettingsError(f"cannot listen: {exc.strerror or exc}") from None
+    except BaseException:
+        await runner.cleanup()
+        raise
+    log_event(
+        log,
+        "serving",
+        host=settings.http_host,
+        port=settings.http_port,
+        database=safe_url(settings.database_url).split(":", 1)[0],
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log_event(log, "stopping")
+    await runner.cleanup()
     log_event(log, "stopped")

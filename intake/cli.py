@@ -225,17 +225,16 @@ async def _sar(db: Database, args: argparse.Namespace) -> int:
         contact = Contact.phone(args.phone) if args.phone else Contact.email(args.email)
     except InvalidContact as exc:
         raise CommandError(str(exc)) from None
-    result = await Records(db).subject_access(contact)
+    result = await Records(db).access.export(contact)
     json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
     return EXIT_OK
 
 
 async def _concerns(db: Database, args: argparse.Namespace) -> int:
-    from storage.concerns import ConcernStore
     from storage.records import Records
 
-    store = ConcernStore(db, Records(db))
+    store = Records(db).concerns
     if args.action in ("show", "ack"):
         return await _one_concern(db, store, args)
     concerns = await store.list()

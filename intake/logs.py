@@ -44,6 +44,7 @@ SAFE_FIELDS = frozenset(
         "reason",
         "role",
         "slot",
+        "kind",
     }
 )
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:/\-+<>@ ]{0,120}$")

@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
 from storage.database import Database, new_id
-from storage.records import Records
-from storage.tables import Alert, Concern, DailyTally, OnCall, utcnow
-from storage.values import ConcernInput, Contact, Role
+from storage.keys import LookupKeys
+from storage.rota import RotaStore
+from storage.tables import Alert, Concern
+from storage.tallies import Tallies
+from storage.values import ConcernInput, Contact, Role, next_on_call, utcnow
 
 EVIDENCE = "concerns.evidence"
 CONTACT = "concerns.contact"
@@ -53,13 +55,22 @@ class ConcernDetail:
 
 
 class ConcernStore:
-    def __init__(self, db: Database, records: Records) -> None:
+    def __init__(self, db: Database, keys: LookupKeys, tallies: Tallies) -> None:
         self._db = db
-        self._records = records
+        self._keys = keys
+        self._tallies = tallies
+        self._rota = RotaStore(db)
         self._cipher = db.cipher
 
-    async def raise_concern(self, concern: ConcernInput, escalate_after: timedelta) -> str:
-        """Keep the concern and queue its first alert, in one transaction.
+    async def raise_concern(
+        self,
+        concern: ConcernInput,
+        escalate_after: timedelta,
+        *,
+        session: AsyncSession | None = None,
+    ) -> str:
+        """Keep the concern and queue its first alert, in one transaction (the caller's, when
+        given).
 
         POLICY EXCEPTION: this runs whatever the parent said about record-keeping, because
         information that a child is at risk must be passed on under safeguarding procedures.
@@ -73,19 +84,19 @@ class ConcernStore:
             categories=list(concern.categories),
             rules=list(concern.rules),
             evidence_enc=self._cipher.seal(concern.evidence, EVIDENCE),
-            thread_hash=self._records.thread_hash(concern.channel, concern.thread_ref),
+            thread_hash=self._keys.thread(concern.channel, concern.thread_ref),
             contact_kind=None if contact is None else contact.kind,
             contact_enc=None if contact is None else self._cipher.seal(contact.value, CONTACT),
-            contact_hash=None if contact is None else self._records.contact_hash(contact),
+            contact_hash=None if contact is None else self._keys.contact(contact),
             conversation_id=concern.conversation_id,
             status="open",
             raised_at=now,
         )
-        async with self._db.transaction() as session:
+        async with self._db.within(session) as session:
             session.add(row)
             await session.flush()
             # The lead on call first; with nobody in that slot, the deputy straight away.
-            person = await session.get(OnCall, "primary") or await session.get(OnCall, "deputy")
+            person = next_on_call(await self._rota.show(session))
             session.add(
                 Alert(
                     id=new_id(),
@@ -106,7 +117,7 @@ class ConcernStore:
                 severity=concern.severity,
                 channel=str(concern.channel),
             )
-            await self._records._tally(session, str(concern.channel), "concern")  # noqa: SLF001
+            await self._tallies.count(concern.channel, "concern", session=session)
         return row.id
 
     async def list(self, limit: int = 500) -> list[ConcernSummary]:
@@ -192,4 +203,4 @@ class ConcernStore:
         )
 
 
-__all__ = ["ConcernDetail", "ConcernStore", "ConcernSummary", "DailyTally", "NotPermitted"]
+__all__ = ["ConcernDetail", "ConcernStore", "ConcernSummary", "NotPermitted"]

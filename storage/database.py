@@ -59,6 +59,16 @@ class Database:
         async with self._write_lock, self.sessions() as session, session.begin():
             yield session
 
+    @contextlib.asynccontextmanager
+    async def within(self, session: AsyncSession | None) -> AsyncIterator[AsyncSession]:
+        """The caller's transaction when it has one (so a change commits with it), else a new
+        one of our own."""
+        if session is not None:
+            yield session
+            return
+        async with self.transaction() as own:
+            yield own
+
     async def close(self) -> None:
         if self._eraser is not None:
             await asyncio.gather(self._eraser, return_exceptions=True)

@@ -20,24 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database, new_id
 from storage.tables import OutboxItem, utcnow
+from storage.values import OutboxMessage
 
 RECIPIENT = "outbox.recipient"
 PAYLOAD = "outbox.payload"
 ERASED = "erased"  # what a failed item for a non-consenting parent keeps instead of its content
 LEASE = timedelta(minutes=5)  # a claimed item is not claimed again for this long
-
-
-@dataclass(frozen=True)
-class OutboxMessage:
-    """One claimed item, decrypted for the sender."""
-
-    id: str
-    kind: str
-    recipient: str
-    payload: dict
-    reference: str | None
-    attempts: int
-    created_at: datetime
 
 
 @dataclass(frozen=True)

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
 from storage.database import Database
 from storage.tables import OnCall, utcnow
-from storage.values import normalise_email, normalise_phone
-
-SLOTS = ("primary", "deputy")
+from storage.values import SLOTS, OnCallEntry, normalise_email, normalise_phone
 
 
 class RotaError(ValueError):
     """A rota entry that cannot be saved."""
-
-
-@dataclass(frozen=True)
-class OnCallEntry:
-    slot: str
-    name: str
-    phone: str
-    email: str
 
 
 class RotaStore:
@@ -57,10 +48,12 @@ class RotaStore:
             audit.record(session, actor, "oncall.set", "oncall", slot)
         return OnCallEntry(slot, row.name, phone_e164, address)
 
-    async def show(self) -> dict[str, OnCallEntry | None]:
-        async with self._db.sessions() as session:
-            found = {s: await session.get(OnCall, s) for s in SLOTS}
+    async def show(self, session: AsyncSession | None = None) -> dict[str, OnCallEntry | None]:
+        if session is None:
+            async with self._db.sessions() as own:
+                return await self.show(own)
+        found = {r.slot: r for r in await session.scalars(select(OnCall))}
         return {
             slot: OnCallEntry(r.slot, r.name, r.phone, r.email) if r else None
-            for slot, r in found.items()
+            for slot, r in ((slot, found.get(slot)) for slot in SLOTS)
         }

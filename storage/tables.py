@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from storage.values import utcnow  # noqa: F401 - re-exported: callers import it from here too
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -212,5 +214,24 @@ class DailyTally(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+class WebhookReplay(Base):
+    """A webhook's answer, so Twilio's retry of it (to any process, or after a restart) gets the
+    same TwiML and changes nothing twice. The answer can hold what a caller said, so it is
+    ciphertext, and it is deleted when the call ends or its short TTL passes."""
+
+    __tablename__ = "webhook_replays"
+    request_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    call_hash: Mapped[str] = mapped_column(String(64), index=True)
+    body_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # None while being answered
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AutoReplyRateLimit(Base):
+    """One row per automatic reply sent to an address in the last hour, by keyed hash only:
+    the automatic-reply limit, shared by every gateway process. Rows older than an hour go."""
+
+    __tablename__ = "auto_reply_rate_limit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contact_hash: Mapped[str] = mapped_column(String(64), index=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

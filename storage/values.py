@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import phonenumbers
 
@@ -17,6 +18,11 @@ DEFAULT_REGION = "GB"
 _EMAIL = re.compile(
     r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now: every time the service stores or compares is UTC."""
+    return datetime.now(UTC)
 
 
 class InvalidContact(ValueError):
@@ -140,3 +146,39 @@ class ConcernInput:
     contact: Contact | None
     conversation_id: str | None = None
     rules: tuple[str, ...] = ()
+
+
+SLOTS = ("primary", "deputy")  # the on-call rota, in the order people are alerted
+
+
+@dataclass(frozen=True)
+class OnCallEntry:
+    slot: str
+    name: str
+    phone: str
+    email: str
+
+
+def next_on_call(
+    rota: Mapping[str, OnCallEntry | None], after: str | None = None, *, wrap: bool = True
+) -> OnCallEntry | None:
+    """Who is alerted after whom, the one place that says so: the lead on call first, then the
+    deputy; past the deputy, the lead again (wrap=True, as unacknowledged alerts escalate) or
+    nobody (wrap=False, as a call falls through to the emergency message). Empty slots are
+    skipped; None when nobody is left."""
+    start = 0 if after is None else SLOTS.index(after) + 1
+    order = SLOTS[start:] + (SLOTS[:start] if wrap and after is not None else ())
+    return next((rota[slot] for slot in order if rota.get(slot) is not None), None)
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """One claimed item, decrypted for the sender."""
+
+    id: str
+    kind: str
+    recipient: str
+    payload: dict
+    reference: str | None
+    attempts: int
+    created_at: datetime

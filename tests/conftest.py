@@ -150,15 +150,13 @@ def records(db: Database) -> Records:
 
 
 @pytest.fixture
-def concerns(db: Database, records: Records) -> ConcernStore:
-    return ConcernStore(db, records)
+def concerns(records: Records) -> ConcernStore:
+    return records.concerns
 
 
 def make_gateway(database: Database, risk: object | None = None) -> Gateway:
-    records = Records(database)
     return Gateway(
-        records,
-        ConcernStore(database, records),
+        Records(database).turns,
         risk or KeywordRisk(),
         current_wording().for_service(timedelta(days=7).total_seconds()),
         pending_ttl=timedelta(days=7),

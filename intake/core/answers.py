@@ -143,3 +143,38 @@ def interpret(digits: str | None = None, speech: str | None = None) -> Answer:
     if said_no and not said_yes:
         return Answer.NO
     return Answer.UNCLEAR
+
+
+_ANSWER_STARTS = frozenset(
+    {"yes", "yeah", "yep", "yup", "ok", "okay", "sure", "fine", "y", "please", "consent"}
+    | {"agreed", "no", "nope", "nah", "n"}
+)
+_GREETING = re.compile(r"^(hi|hello|hey|dear|good (morning|afternoon|evening))\b", re.IGNORECASE)
+BARE_ANSWER = 12  # words: a reply this short that is only a yes or no says nothing more
+
+
+def answer_line(text: str) -> str:
+    """The first line of a reply that is not a greeting: where a written answer stands."""
+    for line in text.splitlines():
+        if line.strip() and not (_GREETING.match(line.strip()) and len(line.split()) <= 4):
+            return line.strip()
+    return ""
+
+
+def read_written(text: str | None) -> Answer | None:
+    """A clear YES or NO at the top of a reply, else None (more words for the hold).
+
+    Stricter than the spoken reading on purpose: a parent writing more about their child must
+    never be taken as a no. Only the first line that is not a greeting counts, only if it
+    starts with an answer word, and only if the spoken reading of that line is clear.
+    """
+    line = answer_line(text or "")
+    words = _WORD.findall(line.lower())
+    if not words or words[0] not in _ANSWER_STARTS or len(words) > BARE_ANSWER:
+        return None
+    if words[0] in ("y", "n"):
+        if len(words) > 1:
+            return None
+        return Answer.YES if words[0] == "y" else Answer.NO
+    answer = interpret(None, line)
+    return answer if answer in (Answer.YES, Answer.NO) else None

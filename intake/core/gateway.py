@@ -1,8 +1,10 @@
 """The Gateway: applies the service's rules to every inbound turn, whatever the channel.
 
 The order is the policy's: risk first (a child at risk overrides confidentiality), then the
-consent state machine decides, then its effects are carried out through the Records repository,
-which cannot open a conversation without a consent record.
+consent state machine decides, then its effects are carried out as one turn of the thread's
+store, which cannot open a conversation without a consent record. Channels only translate: what
+they may say or offer next (a call-back, a reply by email) is decided here and comes back in the
+Reply, or from a method of this class.
 """
 
 from __future__ import annotations
@@ -10,25 +12,32 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import weakref
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 
-from intake.core.answers import interpret
+from intake.core.answers import BARE_ANSWER, Answer, answer_line, interpret, read_written
+from intake.core.ports import REFERENCE, Purpose, ReplyComposer, ThreadStore, TurnStore
 from intake.core.states import Effect, Event, EventKind, State, Transition, step
-from intake.core.types import Action, Inbound, Reply, RiskAssessment, RiskAssessor, Turn
+from intake.core.types import (
+    Action,
+    Inbound,
+    Reading,
+    Reply,
+    RiskAssessment,
+    RiskAssessor,
+    Turn,
+)
 from intake.core.wording import Wording
 from intake.logs import log_event
 from intake.metrics import Metrics
-from storage.concerns import ConcernStore
-from storage.records import Records
-from storage.values import Channel, ConcernInput, ConsentGiven, ConsentMethod, HeldItem
+from storage.values import Channel, ConcernInput, ConsentGiven, ConsentMethod, HeldItem, utcnow
 
 log = logging.getLogger("intake.gateway")
 
 VOICE_HOLD_TTL = timedelta(hours=2)
 LONG_TEXT = 4_000  # characters; longer texts are assessed off the event loop
 EXCERPT_CONTEXT = 60  # characters kept either side of a risk phrase in a concern
+REPLIES_PER_HOUR = 5  # automatic replies to one address
 
 _EVENTS = {
     Turn.START: EventKind.START,
@@ -49,8 +58,7 @@ _ACTION_FOR = {
 class Gateway:
     def __init__(
         self,
-        records: Records,
-        concerns: ConcernStore,
+        threads: ThreadStore,
         risk: RiskAssessor,
         wording: Wording,
         *,
@@ -58,16 +66,24 @@ class Gateway:
         escalate_after: timedelta,
         metrics: Metrics | None = None,
         on_concern: Callable[[str], None] | None = None,
+        on_queued: Callable[[], None] | None = None,
+        composers: Mapping[Channel, ReplyComposer] | None = None,
+        replies_per_hour: int = REPLIES_PER_HOUR,
     ) -> None:
-        self._records = records
-        self._concerns = concerns
+        self._threads = threads
         self._risk = risk
         self.wording = wording
         self._pending_ttl = pending_ttl
         self._escalate_after = escalate_after
         self._metrics = metrics or Metrics()
         self._on_concern = on_concern
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._on_queued = on_queued
+        self._composers = dict(composers or {})
+        self._replies_per_hour = replies_per_hour
+
+    def add_composer(self, channel: Channel, composer: ReplyComposer) -> None:
+        """A channel that writes back (email) gives the core its words."""
+        self._composers[channel] = composer
 
     def hold_ttl(self, channel: Channel) -> timedelta:
         return (
@@ -76,20 +92,30 @@ class Gateway:
             else self._pending_ttl
         )
 
+    # -- a turn ----------------------------------------------------------------------------------
     async def handle(self, inbound: Inbound) -> Reply:
-        """Process one turn; turns of the same thread are handled one at a time."""
-        key = f"{inbound.channel}:{inbound.thread_ref}"
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        async with lock:
-            reply = await self._handle(inbound)
+        """Process one turn: risk first, then one locked transaction of the thread."""
+        concern_id = await self.screen(inbound)
+        async with self._threads.begin(inbound.channel, inbound.thread_ref) as turn:
+            reply, queued = await self._turn(turn, inbound, concern_id)
+        if queued and self._on_queued is not None:
+            self._on_queued()
         self._metrics.count("intake_turns_total", channel=str(inbound.channel), action=reply.action)
+        log_event(
+            log,
+            "turn",
+            channel=str(inbound.channel),
+            turn=str(inbound.turn),
+            state=str(reply.state),
+            action=str(reply.action),
+            conversation_id=reply.conversation_id,
+            concern_id=concern_id,
+        )
         return reply
 
     async def screen(self, inbound: Inbound) -> str | None:
         """Risk first, for words the core is not asked to keep (an adapter's side questions,
-        such as a spoken email address): returns the concern raised, if any."""
+        such as a spoken email address, or a machine's mail): returns the concern raised."""
         if not inbound.text or not inbound.text.strip():
             return None
         assessment = await self._assess(inbound.text)
@@ -97,102 +123,269 @@ class Gateway:
             return None
         return await self._raise_concern(inbound, assessment)
 
-    async def _handle(self, inbound: Inbound) -> Reply:
+    async def assess_only(self, inbound: Inbound, outcome: str) -> str | None:
+        """A message nobody can be asked about (a machine's, or one without a usable address):
+        assessed for risk, counted anonymously, nothing else kept."""
         concern_id = await self.screen(inbound)
+        async with self._threads.begin(inbound.channel, inbound.thread_ref) as turn:
+            await turn.tally(outcome)
+        return concern_id
 
-        conversation_id, held = await self._records.thread_state(
-            inbound.channel, inbound.thread_ref
-        )
-        if conversation_id is not None:
+    async def _turn(
+        self, turn: TurnStore, inbound: Inbound, concern_id: str | None
+    ) -> tuple[Reply, bool]:
+        found = await turn.state()
+        conversation, held = found.conversation, found.held
+        if conversation is not None:
             state = State.CONSENTED
         else:
             state = State(held.state) if held is not None else State.NEW
-        reprompts = int(held.data.get("reprompts", 0)) if held else 0
-
-        answer = None
+        turn_key = _turn_key(inbound.turn_id)
+        held_keys = list(held.data.get("turns", ())) if held else []
+        answer, kind = None, _EVENTS[inbound.turn]
         if inbound.turn is Turn.ANSWER:
-            answer = interpret(inbound.digits, inbound.text)
-        event = Event(_EVENTS[inbound.turn], answer, bool(inbound.text and inbound.text.strip()))
-        transition = step(state, event, reprompts)
-        conversation_id = await self._apply(inbound, transition, held, conversation_id)
+            answer = inbound.choice or interpret(inbound.digits, inbound.text)
+        elif inbound.reading is Reading.WRITTEN and state is State.ASKING_CONSENT:
+            answer = read_written(_answerable(inbound))
+            kind = EventKind.ANSWER if answer is not None else kind
+
+        if inbound.choice is not None and state is not State.ASKING_CONSENT:
+            # A button on a page for a thread that has moved on: nothing to record.
+            return self._reply(inbound, Action.NOTHING, state, conversation, concern_id), False
+        if state is State.NEW and inbound.in_reply and _bare_answer(_answerable(inbound)):
+            # A bare yes or no to a thread that is gone (declined, expired, a retried answer):
+            # nothing to consent to, and a new thread holding "NO" would ask the parent again.
+            reply = self._reply(inbound, Action.NOTHING, state, None, concern_id)
+            return _with(reply, stale=True), False
+        repeated = turn_key is not None and turn_key in held_keys
+
+        has_text = bool(inbound.text and inbound.text.strip())
+        transition = step(state, Event(kind, answer, has_text), int(_data(held, "reprompts", 0)))
+        effects = transition.effects
+        channel, contact = inbound.channel, inbound.contact or (held.contact if held else None)
+        queued = False
+        conversation_id = conversation.id if conversation else None
+
+        if Effect.RECORD_CONSENT in effects:
+            texts = held.texts if held else ()
+            conversation_id = await turn.open_conversation(
+                self._consent(inbound), contact, texts, tuple(held_keys)
+            )
+            written = _answerable(inbound)
+            if kind is not _EVENTS[inbound.turn] and written.strip() != answer_line(written):
+                # A written yes with more words: the rest is the parent's message, kept too.
+                await turn.add_message(conversation_id, inbound.text, turn_key=turn_key)
+            queued = await self._write(turn, Purpose.ACKNOWLEDGED, inbound, held, contact)
+        elif Effect.KEEP_TEXT in effects and conversation_id and inbound.text:
+            stored = await turn.add_message(conversation_id, inbound.text, turn_key=turn_key)
+            repeated = stored is None
+        elif Effect.CLOSE_CONVERSATION in effects and conversation_id:
+            await turn.close_conversation(conversation_id)
+        elif Effect.DISCARD_HOLD in effects:
+            if transition.state is State.DECLINED:
+                if self._composers.get(channel) is not None and held is not None:
+                    await turn.discard(REFERENCE[Purpose.CONSENT_REQUEST])
+                    queued = await self._write(turn, Purpose.DECLINED, inbound, held, contact)
+                await turn.mark_declined(self.hold_ttl(channel))
+            else:  # hung up: before answering counts as no answer; a decline was counted already
+                asking = held is not None and held.state == State.ASKING_CONSENT
+                await turn.release("no_answer" if asking else None)
+        elif transition.state is State.ASKING_CONSENT:
+            queued = await self._keep_asking(
+                turn, inbound, held, contact, transition, turn_key, repeated
+            )
 
         action = Action.NOTHING
-        for effect in transition.effects:
+        for effect in effects:
             action = _ACTION_FOR.get(effect, action)
         if concern_id is not None:
             action = Action.CONNECT_SAFEGUARDING
-        log_event(
-            log,
-            "turn",
-            channel=str(inbound.channel),
-            turn=str(inbound.turn),
-            state=str(transition.state),
-            action=str(action),
-            conversation_id=conversation_id,
-            concern_id=concern_id,
-        )
-        return Reply(
-            action=action,
-            state=transition.state,
-            say=self._words(action, inbound.channel),
-            conversation_id=conversation_id if transition.state is State.CONSENTED else None,
-            concern_id=concern_id,
+        reply = self._reply(inbound, action, transition.state, conversation, concern_id)
+        consented = transition.state is State.CONSENTED
+        return (
+            _with(
+                reply,
+                conversation_id=conversation_id if consented else None,
+                answer=answer if answer in (Answer.YES, Answer.NO) else None,
+                callback_offer=consented
+                and (conversation.has_contact if conversation else contact is not None),
+                repeated=repeated,
+            ),
+            queued,
         )
 
-    async def _apply(
+    async def _keep_asking(
+        self,
+        turn: TurnStore,
+        inbound: Inbound,
+        held: HeldItem | None,
+        contact: object,
+        transition: Transition,
+        turn_key: str | None,
+        repeated: bool,
+    ) -> bool:
+        """Still waiting for an answer: hold what was said, and ask (once) where we write."""
+        texts, keys = list(held.texts) if held else [], list(_data(held, "turns", ()))
+        if Effect.HOLD_TEXT in transition.effects and inbound.text and not repeated:
+            texts.append(inbound.text)
+            keys.append(turn_key)
+        data = {"reprompts": transition.reprompts, "thread": inbound.thread_ref, "turns": keys}
+        if held is None and inbound.notes:
+            data["notes"] = dict(inbound.notes)
+        queued = False
+        if not _data(held, "asked", False) and self._composers.get(inbound.channel) is not None:
+            expires = held.expires_at if held else utcnow() + self.hold_ttl(inbound.channel)
+            first = {**_data(held, "notes", {}), **data.get("notes", {})}
+            asked = await self._ask(turn, inbound, contact, first, expires)
+            data["asked"] = queued = asked
+        elif repeated:
+            return False  # nothing new: the hold stays as it is
+        await turn.hold(
+            state=State.ASKING_CONSENT,
+            ttl=self.hold_ttl(inbound.channel),
+            contact=contact,
+            texts=texts,
+            data=data,
+            previous=held,
+        )
+        return queued
+
+    async def _ask(
+        self, turn: TurnStore, inbound: Inbound, contact: object, first: dict, expires: object
+    ) -> bool:
+        """The one consent request of a thread, unless queued already or over the limit of
+        automatic replies to that address."""
+        if contact is None:
+            return False
+        if await turn.queued(REFERENCE[Purpose.CONSENT_REQUEST]):
+            return True
+        if not await turn.allow_auto_reply(contact, self._replies_per_hour):
+            self._metrics.count("intake_mail_replies_limited_total")
+            return False
+        composer = self._composers[inbound.channel]
+        payload = composer.compose(
+            Purpose.CONSENT_REQUEST, inbound.thread_ref, first, None, expires
+        )
+        await turn.queue(contact.value, payload, REFERENCE[Purpose.CONSENT_REQUEST])
+        return True
+
+    async def _write(
+        self,
+        turn: TurnStore,
+        purpose: Purpose,
+        inbound: Inbound,
+        held: HeldItem | None,
+        contact: object,
+    ) -> bool:
+        """A reply to the parent where the channel writes back: queued with the turn."""
+        composer = self._composers.get(inbound.channel)
+        if composer is None or contact is None or held is None:
+            return False
+        payload = composer.compose(
+            purpose, inbound.thread_ref, _data(held, "notes", {}), inbound.notes, held.expires_at
+        )
+        await turn.queue(contact.value, payload, REFERENCE[purpose])
+        return True
+
+    # -- what channels ask of the core between turns ----------------------------------------------
+    async def find_thread(
+        self, channel: Channel, thread_refs: list[str], contact: object
+    ) -> str | None:
+        """The first of the references a message cites that continues this parent's thread."""
+        return await self._threads.find(channel, thread_refs, contact)
+
+    async def thread_state(self, channel: Channel, thread_ref: str) -> State:
+        """Where a thread stands (NEW when unknown or gone), for a page that shows a choice."""
+        async with self._threads.begin(channel, thread_ref) as turn:
+            found = await turn.state()
+        if found.conversation is not None:
+            return State.CONSENTED
+        return State(found.held.state) if found.held is not None else State.NEW
+
+    async def may_offer_callback(self, channel: Channel, thread_ref: str) -> bool:
+        """A call-back is offered only to a consented parent we can reach."""
+        async with self._threads.begin(channel, thread_ref) as turn:
+            found = await turn.state()
+        return found.conversation is not None and found.conversation.has_contact
+
+    async def request_callback(self, channel: Channel, thread_ref: str) -> bool:
+        async with self._threads.begin(channel, thread_ref) as turn:
+            found = await turn.state()
+            if found.conversation is None or not found.conversation.has_contact:
+                return False
+            await turn.request_callback(found.conversation.id)
+        return True
+
+    async def send_notice(self, channel: Channel, thread_ref: str, address: str) -> bool:
+        """Email the "Why we keep information about you" notice to a consented parent, and note
+        in the conversation what was sent, where (staff and a subject access request see it)."""
+        composer = self._composers.get(Channel.EMAIL)
+        if composer is None:
+            return False
+        async with self._threads.begin(channel, thread_ref) as turn:
+            found = await turn.state()
+            if found.conversation is None:
+                return False
+            payload = composer.compose(Purpose.NOTICE, thread_ref, {}, None, None)
+            await turn.queue(address, payload, REFERENCE[Purpose.NOTICE])
+            note = f"[{self.wording['notice_title']}] emailed to {address} at the caller's request."
+            await turn.add_message(found.conversation.id, note, direction="out", turn_key=None)
+        if self._on_queued is not None:
+            self._on_queued()
+        return True
+
+    async def expire_holds(self, now: datetime | None = None) -> int:
+        """Purge holds nobody answered; where we wrote to ask, say that nothing was kept."""
+        queued = False
+
+        async def on_expired(turn: TurnStore, held: HeldItem) -> None:
+            nonlocal queued
+            composer = self._composers.get(held.channel)
+            if composer is None or held.contact is None or not held.thread_ref:
+                return
+            await turn.discard(REFERENCE[Purpose.CONSENT_REQUEST])
+            if not _data(held, "asked", False):
+                return  # never asked (over the reply limit): nothing to answer
+            payload = composer.compose(
+                Purpose.EXPIRED, held.thread_ref, _data(held, "notes", {}), None, None
+            )
+            await turn.queue(held.contact.value, payload, REFERENCE[Purpose.EXPIRED])
+            self._metrics.count("intake_mail_expired_total")
+            queued = True
+
+        purged = await self._threads.expire(on_expired, now)
+        if queued and self._on_queued is not None:
+            self._on_queued()
+        return purged
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _consent(self, inbound: Inbound) -> ConsentGiven:
+        """The one place a consent record's method and wording are chosen."""
+        method = _method_for(inbound)
+        return ConsentGiven(
+            channel=inbound.channel,
+            method=method,
+            wording_version=self.wording.version,
+            wording_text=self.wording.consent_text(inbound.channel, method),
+            given_at=inbound.received_at,
+            thread_ref=inbound.thread_ref,
+        )
+
+    def _reply(
         self,
         inbound: Inbound,
-        transition: Transition,
-        held: HeldItem | None,
-        conversation_id: str | None,
-    ) -> str | None:
-        effects = transition.effects
-        channel, thread = inbound.channel, inbound.thread_ref
-        contact = inbound.contact or (held.contact if held else None)
-        texts = list(held.texts) if held else []
-
-        if Effect.RECORD_CONSENT in effects:
-            method = inbound.method or _method_for(inbound)
-            consent = ConsentGiven(
-                channel=channel,
-                method=method,
-                wording_version=self.wording.version,
-                wording_text=self.wording.consent_text(channel, method),
-                given_at=inbound.received_at,
-                thread_ref=thread,
-            )
-            conversation_id = await self._records.open_conversation(
-                consent, contact=contact, texts=texts
-            )
-        elif Effect.KEEP_TEXT in effects and conversation_id and inbound.text:
-            await self._records.add_message(
-                conversation_id, inbound.text, turn_key=_turn_key(inbound.turn_id)
-            )
-        elif Effect.CLOSE_CONVERSATION in effects and conversation_id:
-            await self._records.close_conversation(conversation_id)
-        elif Effect.DISCARD_HOLD in effects:
-            if transition.state is State.DECLINED:
-                await self._records.mark_declined(
-                    channel, thread, ttl=self.hold_ttl(channel), wait=False
-                )
-            else:  # hung up: before answering counts as no answer; a decline was counted already
-                asking = held is not None and held.state == State.ASKING_CONSENT
-                await self._records.purge_held(
-                    channel, thread, outcome="no_answer" if asking else None, wait=False
-                )
-        elif transition.state is State.ASKING_CONSENT:
-            if Effect.HOLD_TEXT in effects and inbound.text:
-                texts.append(inbound.text)
-            await self._records.hold(
-                channel,
-                thread,
-                state=State.ASKING_CONSENT,
-                ttl=self.hold_ttl(channel),
-                contact=contact,
-                texts=texts,
-                data={"reprompts": transition.reprompts},
-            )
-        return conversation_id
+        action: Action,
+        state: State,
+        conversation: object,
+        concern_id: str | None,
+    ) -> Reply:
+        return Reply(
+            action=action,
+            state=state,
+            say=self._words(action, inbound.channel),
+            conversation_id=getattr(conversation, "id", None) if state is State.CONSENTED else None,
+            concern_id=concern_id,
+        )
 
     async def _assess(self, text: str) -> RiskAssessment:
         if len(text) > LONG_TEXT:
@@ -201,10 +394,7 @@ class Gateway:
 
     async def _raise_concern(self, inbound: Inbound, assessment: RiskAssessment) -> str:
         """POLICY EXCEPTION: a child may be at risk, so this is kept whatever the consent state."""
-        conversation_id = await self._records.conversation_for_thread(
-            inbound.channel, inbound.thread_ref
-        )
-        concern_id = await self._concerns.raise_concern(
+        concern_id = await self._threads.raise_concern(
             ConcernInput(
                 channel=inbound.channel,
                 severity=assessment.severity or "concern",
@@ -212,7 +402,6 @@ class Gateway:
                 evidence=evidence_excerpt(inbound.text or "", assessment),
                 thread_ref=inbound.thread_ref,
                 contact=inbound.contact,
-                conversation_id=conversation_id,
                 rules=tuple(sorted({e.rule for e in assessment.evidence})),
             ),
             escalate_after=self._escalate_after,
@@ -245,11 +434,31 @@ class Gateway:
 
 
 def _method_for(inbound: Inbound) -> ConsentMethod:
+    if inbound.choice is not None:
+        return ConsentMethod.WEB_PAGE
     if inbound.digits:
         return ConsentMethod.KEYPAD
     if inbound.channel is Channel.VOICE:
         return ConsentMethod.SPEECH
     return ConsentMethod.EMAIL_REPLY
+
+
+def _answerable(inbound: Inbound) -> str:
+    return (inbound.answer_text if inbound.answer_text is not None else inbound.text) or ""
+
+
+def _bare_answer(text: str | None) -> bool:
+    return bool(text) and read_written(text) is not None and len(text.split()) <= BARE_ANSWER
+
+
+def _data(held: HeldItem | None, key: str, default: object) -> object:
+    return held.data.get(key, default) if held is not None else default
+
+
+def _with(reply: Reply, **changes: object) -> Reply:
+    from dataclasses import replace
+
+    return replace(reply, **changes)
 
 
 def _turn_key(turn_id: str | None) -> str | None:

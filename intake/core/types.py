@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from intake.core.answers import Answer
 from intake.core.states import State
-from storage.tables import utcnow
-from storage.values import Channel, ConsentMethod, Contact
+from storage.values import Channel, Contact, utcnow
 
 
 class Turn(enum.StrEnum):
@@ -17,6 +17,13 @@ class Turn(enum.StrEnum):
     MESSAGE = "message"  # something said or written
     ANSWER = "answer"  # an answer to the consent question (keys or words)
     HANGUP = "hangup"  # the call ended / the parent went away
+
+
+class Reading(enum.StrEnum):
+    """How strictly the core reads an answer to the consent question; the channel asks."""
+
+    SPOKEN = "spoken"  # keys or speech, asked a question just now: "no problem" is a yes
+    WRITTEN = "written"  # a reply's first line, only a clear yes or no; the rest is the message
 
 
 @dataclass(frozen=True)
@@ -29,8 +36,12 @@ class Inbound:
     text: str | None = None
     digits: str | None = None
     contact: Contact | None = None
-    method: ConsentMethod | None = None  # how an ANSWER was given
+    choice: Answer | None = None  # a button pressed (the consent page): nothing to read
+    reading: Reading = Reading.SPOKEN
+    answer_text: str | None = None  # where a written answer is read (a reply without quotes)
     turn_id: str | None = None  # the channel's identity for this turn, so a retry is kept once
+    notes: dict[str, str] | None = None  # what the channel needs to reply (a subject, an id)
+    in_reply: bool = False  # the parent answered one of our messages (cited our reference)
     received_at: datetime = field(default_factory=utcnow)
 
 
@@ -54,6 +65,10 @@ class Reply:
     say: tuple[str, ...] = ()
     conversation_id: str | None = None
     concern_id: str | None = None
+    answer: Answer | None = None  # the consent answer read in this turn, if it was one
+    callback_offer: bool = False  # the parent may be offered a call-back (consented, reachable)
+    repeated: bool = False  # this turn was handled before (a redelivery): nothing new kept
+    stale: bool = False  # a bare yes or no to a thread that is gone: nothing to answer, kept
 
     @property
     def consented(self) -> bool:

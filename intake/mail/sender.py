@@ -15,19 +15,32 @@ import contextlib
 import logging
 import random
 from datetime import timedelta
+from typing import Protocol
 
 import aiosmtplib
 
 from intake.logs import log_event
 from intake.mail.compose import build_message
 from intake.metrics import Metrics
-from storage.outbox import Outbox, OutboxMessage
+from storage.values import OutboxMessage
 
 log = logging.getLogger("intake.mail.outbox")
 
 MAX_ATTEMPTS = 12
 BASE_DELAY = 30.0  # seconds before the first retry; doubles each time
 MAX_DELAY = 3600.0
+
+
+class OutboxQueue(Protocol):
+    """The durable outbox (storage's), as the sender uses it."""
+
+    async def claim(self, limit: int = 20) -> list[OutboxMessage]: ...
+
+    async def mark_sent(self, item_id: str, *, erase: bool) -> None: ...
+
+    async def retry_later(self, item_id: str, error: str, delay: timedelta) -> None: ...
+
+    async def mark_failed(self, item_id: str, error: str, *, erase: bool) -> None: ...
 
 
 def parse_relay(relay: str) -> tuple[str, int]:
@@ -40,7 +53,7 @@ def parse_relay(relay: str) -> tuple[str, int]:
 class OutboxSender:
     def __init__(
         self,
-        outbox: Outbox,
+        outbox: OutboxQueue,
         relay: str | None,
         *,
         domain: str,

@@ -25,8 +25,9 @@ from intake.safeguarding.sms import SmsSender
 from storage.concerns import ConcernStore
 from storage.database import Database, new_id
 from storage.outbox import Outbox
-from storage.rota import OnCallEntry, RotaStore
-from storage.tables import Alert, Concern, utcnow
+from storage.rota import RotaStore
+from storage.tables import Alert, Concern
+from storage.values import OnCallEntry, next_on_call, utcnow
 
 log = logging.getLogger("intake.safeguarding")
 
@@ -209,6 +210,7 @@ class Alerter:
         """Alerts unacknowledged past their time: the next person on the rota is alerted."""
         now = self._clock()
         escalated: list[str] = []
+        rota = await self._rota.show()
         async with self._db.transaction() as session:
             query = select(Alert).where(
                 Alert.status.in_(
@@ -224,7 +226,8 @@ class Alerter:
                     alert.status = "cancelled"
                     continue
                 alert.status = "escalated"
-                next_tier = "deputy" if alert.tier == "primary" else "primary"
+                person = next_on_call(rota, alert.tier)
+                next_tier = person.slot if person else ("deputy", "primary")[alert.tier == "deputy"]
                 session.add(
                     Alert(
                         id=new_id(),

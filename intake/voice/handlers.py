@@ -22,17 +22,19 @@ from multidict import MultiDictProxy
 from twilio.twiml.voice_response import VoiceResponse
 
 from intake.core.answers import Answer, interpret
+from intake.core.gateway import Gateway
 from intake.core.types import Action, Inbound, Reply, Turn
 from intake.logs import log_event
+from intake.metrics import Metrics
+from intake.settings import Settings
 from intake.voice import twiml
 from intake.voice.callers import caller_contact
 from intake.voice.hours import OfficeHours
-from intake.voice.replay import ReplayCache
+from intake.voice.replay import ReplayRecord, fingerprint
 from intake.voice.signature import TwilioSignature, read_signed_form
 from intake.voice.spoken_email import parse_spoken_email, speak_email
-from storage.rota import OnCallEntry
-from storage.tables import utcnow
-from storage.values import Channel, ConsentMethod, Contact
+from storage.crypto import FieldCipher, Keyring
+from storage.values import Channel, Contact, OnCallEntry, next_on_call, utcnow
 
 log = logging.getLogger("intake.voice")
 
@@ -40,13 +42,26 @@ CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
 ANSWERED = {"completed", "answered"}
 BASE = "/twilio/voice"
+STATUS = "/twilio/status"
+STEPS = {  # each webhook's path and the step that answers it
+    BASE: "_incoming",
+    f"{BASE}/consent": "_consent",
+    f"{BASE}/notice": "_notice",
+    f"{BASE}/notice-address": "_notice_address",
+    f"{BASE}/notice-confirm": "_notice_confirm",
+    f"{BASE}/help": "_help",
+    f"{BASE}/callback": "_callback",
+    f"{BASE}/dialled": "_dialled",
+    STATUS: "_status",
+}
+VOICE_ROUTES = tuple(STEPS)
 EMAIL_HINTS = "at, dot, gmail, hotmail, outlook, yahoo, icloud, btinternet, co dot uk, com"
 
 
-class NoticeSender(Protocol):
-    """Sends the "Why we keep information about you" notice to a consented caller."""
+class Rota(Protocol):
+    """Who is on call now (storage's rota, as this adapter sees it)."""
 
-    async def send_notice(self, conversation_id: str, address: str) -> None: ...
+    async def show(self) -> dict[str, OnCallEntry | None]: ...
 
 
 @dataclass(frozen=True)
@@ -84,38 +99,43 @@ Step = Callable[[Call], Awaitable[VoiceResponse]]
 class VoiceAdapter:
     def __init__(
         self,
-        services,  # noqa: ANN001 - intake.app.Services (import would be circular)
+        gateway: Gateway,
+        settings: Settings,
         signature: TwilioSignature,
         hours: OfficeHours,
         *,
-        notices: NoticeSender | None = None,
+        rota: Rota,
+        replays: ReplayRecord,
+        keyring: Keyring,
+        metrics: Metrics,
+        notices: bool = True,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._s = services
-        self._gateway = services.gateway
-        self._w = services.wording
+        self._gateway = gateway
+        self._w = gateway.wording
+        self._settings = settings
         self._signature = signature
         self._hours = hours
+        self._rota_store = rota
+        self._replays = replays
+        self._cipher = FieldCipher(keyring)
+        self._metrics = metrics
         self._notices = notices
         self._clock = clock
-        self._replays = ReplayCache()
         self._rota: dict[str, OnCallEntry | None] = {"primary": None, "deputy": None}
 
-    def register(self, app: web.Application) -> None:
-        steps: dict[str, Step] = {
-            BASE: self._incoming,
-            f"{BASE}/consent": self._consent,
-            f"{BASE}/notice": self._notice,
-            f"{BASE}/notice-address": self._notice_address,
-            f"{BASE}/notice-confirm": self._notice_confirm,
-            f"{BASE}/help": self._help,
-            f"{BASE}/callback": self._callback,
-            f"{BASE}/dialled": self._dialled,
+        self.handlers: dict[str, Callable[[web.Request], Awaitable[web.Response]]] = {
+            path: self._webhook(getattr(self, name), twiml_reply=path != STATUS)
+            for path, name in STEPS.items()
         }
-        for path, step in steps.items():
-            app.router.add_post(path, self._webhook(step))
-        app.router.add_post("/twilio/status", self._webhook(self._status, twiml_reply=False))
-        app.on_startup.append(self._warm_rota)
+        """Every webhook this adapter answers, by path (VOICE_ROUTES)."""
+
+    async def start(self) -> None:
+        """Learn the rota before the first call, so the fail-safe knows whom to dial."""
+        try:
+            await self._on_call()
+        except Exception as exc:  # noqa: BLE001 - the fail-safe still has the adviser line
+            log_event(log, "rota_unavailable", logging.WARNING, error=type(exc).__name__)
 
     # -- the envelope every webhook goes through ------------------------------------------------
     def _webhook(self, step: Step, twiml_reply: bool = True):  # noqa: ANN202
@@ -130,8 +150,8 @@ class VoiceAdapter:
             sid = form.get("CallSid", "")
             if not isinstance(sid, str) or not CALL_SID.match(sid):
                 return web.Response(status=400, text="missing or malformed CallSid\n")
-            replay_key = ReplayCache.key(request.path_qs, form)
-            cached = self._replays.get(replay_key)
+            replay_key = self._replays.request_key(fingerprint(request.path_qs, form))
+            cached = await self._replayed(replay_key)
             if cached is not None:
                 return _xml(cached) if twiml_reply else web.Response(status=204)
             call = Call(
@@ -152,9 +172,9 @@ class VoiceAdapter:
                     route=request.path,
                     error=type(exc).__name__,
                 )
-                self._s.metrics.count("intake_voice_failsafe_total")
+                self._metrics.count("intake_voice_failsafe_total")
                 body = twiml.render(self._failsafe())
-            self._replays.put(replay_key, body)
+            body = await self._keep(replay_key, sid, body)
             return _xml(body) if twiml_reply else web.Response(status=204)
 
         return handle
@@ -164,9 +184,8 @@ class VoiceAdapter:
         return await self._present(call, await self._gateway.handle(call.inbound(Turn.START)))
 
     async def _consent(self, call: Call) -> VoiceResponse:
-        method = ConsentMethod.KEYPAD if call.digits else ConsentMethod.SPEECH
         reply = await self._gateway.handle(
-            call.inbound(Turn.ANSWER, text=call.speech, digits=call.digits, method=method)
+            call.inbound(Turn.ANSWER, text=call.speech, digits=call.digits)
         )
         return await self._present(call, reply)
 
@@ -175,7 +194,9 @@ class VoiceAdapter:
             return await self._person(call)
         if call.speech is None:
             if call.query.get("again"):
-                return await self._to_adviser(call)  # twice silent: a person, not a loop
+                # twice silent: a person, not a loop
+                offer = await self._gateway.may_offer_callback(Channel.VOICE, call.sid)
+                return self._to_adviser(call, offer)
             return twiml.ask(
                 [
                     "Are you still there?",
@@ -218,7 +239,7 @@ class VoiceAdapter:
                 call, [self._w["notice_not_understood"], self._w["see_what_we_hold"]]
             )
         sealed = base64.urlsafe_b64encode(
-            self._s.db.cipher.seal(address, f"voice.notice:{call.sid}")
+            self._cipher.seal(address, f"voice.notice:{call.sid}")
         ).decode()
         confirm = self._w["notice_confirm"].format(address=speak_email(address))
         retried = {"r": "1"} if call.query.get("r") else {}
@@ -234,15 +255,13 @@ class VoiceAdapter:
                 return self._ask_for_help(call, [self._w["notice_not_understood"]])
             return self._ask_address(call, retry=True)
         try:
-            address = self._s.db.cipher.open(
+            address = self._cipher.open(
                 base64.urlsafe_b64decode(call.query.get("a", "")), f"voice.notice:{call.sid}"
             )
         except (ValueError, InvalidTag):  # altered or from another call
             return self._ask_for_help(call, [self._w["notice_not_understood"]])
-        conversation_id = await self._s.records.conversation_for_thread(Channel.VOICE, call.sid)
-        if conversation_id is None or self._notices is None:
+        if not await self._gateway.send_notice(Channel.VOICE, call.sid, address):
             return self._ask_for_help(call, [self._w["notice_not_understood"]])
-        await self._notices.send_notice(conversation_id, address)
         return self._ask_for_help(call, [self._w["notice_queued"], self._w["see_what_we_hold"]])
 
     async def _callback(self, call: Call) -> VoiceResponse:
@@ -250,9 +269,9 @@ class VoiceAdapter:
             return await self._safeguarding(call, concern)
         if call.digits == "0":
             return await self._person(call)
-        conversation_id = await self._s.records.conversation_for_thread(Channel.VOICE, call.sid)
-        if interpret(call.digits, call.speech) is Answer.YES and conversation_id:
-            await self._s.records.request_callback(conversation_id)
+        if interpret(call.digits, call.speech) is Answer.YES and (
+            await self._gateway.request_callback(Channel.VOICE, call.sid)
+        ):
             return twiml.speak_and_hang_up(
                 [self._w["callback_booked"], self._write_to_us(), self._w["goodbye"]]
             )
@@ -271,25 +290,25 @@ class VoiceAdapter:
             response.hangup()
             return response
         log_event(log, "dial_unanswered", status=status, slot=tier)
-        if tier == "primary":
-            deputy = (await self._on_call())["deputy"]
-            if deputy is not None:
+        if tier in ("primary", "deputy"):
+            after = next_on_call(await self._on_call(), tier, wrap=False)
+            if after is not None:
                 return twiml.dial(
                     [self._w["trying_someone_else"]],
-                    deputy.phone,
-                    call.next(f"{BASE}/dialled", tier="deputy"),
+                    after.phone,
+                    call.next(f"{BASE}/dialled", tier=after.slot),
                     self._caller_id,
                 )
             return self._emergency(call)
-        if tier == "deputy":
-            return self._emergency(call)
         if tier == "adviser":
-            return await self._after_hours(call, [self._w["no_adviser_free"]])
+            offer = await self._gateway.may_offer_callback(Channel.VOICE, call.sid)
+            return self._after_hours(call, [self._w["no_adviser_free"]], offer)
         return twiml.speak_and_hang_up([self._write_to_us(), self._w["goodbye"]])
 
     async def _status(self, call: Call) -> VoiceResponse:
         if (call.form.get("CallStatus") or "").lower() in ENDED:
             await self._gateway.handle(call.inbound(Turn.HANGUP))
+            await self._replays.forget_call(call.sid)
         return VoiceResponse()
 
     # -- turning the core's Reply into speech ------------------------------------------------
@@ -300,7 +319,7 @@ class VoiceAdapter:
         if reply.action in (Action.ASK_CONSENT, Action.ASK_AGAIN):
             return twiml.ask(reply.say, call.next(f"{BASE}/consent"))
         if reply.action is Action.ASK_HOW_TO_HELP:
-            if self._notices is not None:
+            if self._notices:
                 return twiml.ask(
                     [w["consented_voice"], w["notice_offer_voice"]], call.next(f"{BASE}/notice")
                 )
@@ -308,7 +327,7 @@ class VoiceAdapter:
         if reply.action is Action.HELP_WITHOUT_RECORDS:
             return self._ask_for_help(call, [w["declined_voice"]])
         if reply.action in (Action.ROUTE_TO_ADVISER, Action.CONNECT_PERSON):
-            return await self._to_adviser(call)
+            return self._to_adviser(call, reply.callback_offer)
         return self._ask_for_help(call, [])
 
     def _ask_for_help(self, call: Call, first: list[str]) -> VoiceResponse:
@@ -320,8 +339,8 @@ class VoiceAdapter:
             timeout=8,
         )
 
-    async def _to_adviser(self, call: Call) -> VoiceResponse:
-        adviser = self._s.settings.adviser_number
+    def _to_adviser(self, call: Call, callback_offer: bool) -> VoiceResponse:
+        adviser = self._settings.adviser_number
         if adviser and self._hours.open_at(self._clock()):
             return twiml.dial(
                 [self._w["adviser_handover"]],
@@ -329,13 +348,12 @@ class VoiceAdapter:
                 call.next(f"{BASE}/dialled", tier="adviser"),
                 self._caller_id,
             )
-        return await self._after_hours(call, [])
+        return self._after_hours(call, [], callback_offer)
 
-    async def _after_hours(self, call: Call, first: list[str]) -> VoiceResponse:
-        """No adviser now: a consented caller with a number may ask for a call-back."""
+    def _after_hours(self, call: Call, first: list[str], callback_offer: bool) -> VoiceResponse:
+        """No adviser now: a caller the core may offer a call-back to is asked."""
         hours = self._w["advisers_available"].format(hours=self._hours.spoken())
-        conversation_id = await self._s.records.conversation_for_thread(Channel.VOICE, call.sid)
-        if conversation_id and call.contact is not None:
+        if callback_offer:
             return twiml.ask(
                 [*first, hours, self._w["callback_offer"]], call.next(f"{BASE}/callback")
             )
@@ -347,65 +365,75 @@ class VoiceAdapter:
 
     async def _safeguarding(self, call: Call, concern_id: str | None) -> VoiceResponse:
         """A child may be at risk: one calm sentence, then the on-call lead (deputy next)."""
-        primary = (await self._on_call())["primary"]
+        first = next_on_call(await self._on_call())
         log_event(
             log,
             "safeguarding_dial",
             concern_id=concern_id,
-            status="primary" if primary else "nobody_on_call",
+            status=first.slot if first else "nobody_on_call",
         )
-        if primary is None:
+        if first is None:
             return self._emergency(call)
         return twiml.dial(
             [self._w["risk_handover"]],
-            primary.phone,
-            call.next(f"{BASE}/dialled", tier="primary"),
+            first.phone,
+            call.next(f"{BASE}/dialled", tier=first.slot),
             self._caller_id,
         )
 
     def _emergency(self, call: Call) -> VoiceResponse:
         """Nobody on call answered: the configured emergency message, then an adviser if any."""
-        adviser = self._s.settings.adviser_number
+        adviser = self._settings.adviser_number
         if adviser and self._hours.open_at(self._clock()):
             return twiml.dial(
-                [self._s.settings.emergency_message],
+                [self._settings.emergency_message],
                 adviser,
                 call.next(f"{BASE}/dialled", tier="adviser"),
                 self._caller_id,
             )
-        return twiml.speak_and_hang_up([self._s.settings.emergency_message])
+        return twiml.speak_and_hang_up([self._settings.emergency_message])
 
     def _failsafe(self) -> VoiceResponse:
         """Built without the database: the adviser line in hours, else the last known lead."""
-        adviser = self._s.settings.adviser_number
+        adviser = self._settings.adviser_number
         if adviser and self._hours.open_at(self._clock()):
             number = adviser
         else:
-            lead = self._rota["primary"] or self._rota["deputy"]
+            lead = next_on_call(self._rota)
             number = lead.phone if lead else adviser
         if number is None:
-            return twiml.speak_and_hang_up([self._s.settings.emergency_message])
+            return twiml.speak_and_hang_up([self._settings.emergency_message])
         response = twiml.dial(
             [self._w["failsafe"]], number, f"{BASE}/dialled?n=0&tier=failsafe", self._caller_id
         )
         return response
 
     async def _on_call(self) -> dict[str, OnCallEntry | None]:
-        self._rota = await self._s.rota.show()
+        self._rota = await self._rota_store.show()
         return self._rota
 
-    async def _warm_rota(self, _app: web.Application) -> None:
+    async def _replayed(self, replay_key: str) -> str | None:
+        """The answer given before to this very request; a database that is down only means
+        the request is treated as new (the turn itself is idempotent)."""
         try:
-            await self._on_call()
-        except Exception as exc:  # noqa: BLE001 - the fail-safe still has the adviser line
-            log_event(log, "rota_unavailable", logging.WARNING, error=type(exc).__name__)
+            return await self._replays.answer_for(replay_key)
+        except Exception as exc:  # noqa: BLE001 - the caller must still be answered
+            log_event(log, "replay_unavailable", logging.WARNING, error=type(exc).__name__)
+            return None
+
+    async def _keep(self, replay_key: str, sid: str, body: str) -> str:
+        try:
+            return await self._replays.keep(replay_key, sid, body)
+        except Exception as exc:  # noqa: BLE001 - the caller must still be answered
+            log_event(log, "replay_unavailable", logging.WARNING, error=type(exc).__name__)
+            return body
 
     @property
     def _caller_id(self) -> str | None:
-        return self._s.settings.twilio_phone_number
+        return self._settings.twilio_phone_number
 
     def _write_to_us(self) -> str:
-        return self._w["write_to_us"].format(email=self._s.settings.mail_address)
+        return self._w["write_to_us"].format(email=self._settings.mail_address)
 
 
 def _xml(body: str) -> web.Response:

@@ -1,41 +1,29 @@
-"""Twilio retries a webhook it thinks failed, and a slow network can deliver one twice. Each
-step of a call has its own URL (a step number in the query), so a repeat of the same signed
-request is answered with the same TwiML and is not processed again."""
+"""Twilio retries a webhook it thinks failed, and a slow network can deliver one twice, to any
+gateway process. Each step of a call has its own URL (a step number in the query), so a repeat
+of the same signed request is recognised by its fingerprint and answered with the TwiML kept
+for it (the durable record is storage's, behind this Protocol), and is not processed again."""
 
 from __future__ import annotations
 
 import hashlib
-import time
-from collections import OrderedDict
+from typing import Protocol
 
 from multidict import MultiDictProxy
 
 
-class ReplayCache:
-    def __init__(self, ttl_seconds: float = 900, max_entries: int = 20_000) -> None:
-        self._ttl = ttl_seconds
-        self._max = max_entries
-        self._entries: OrderedDict[str, tuple[float, str]] = OrderedDict()
+class ReplayRecord(Protocol):
+    def request_key(self, fingerprint: str) -> str: ...
 
-    @staticmethod
-    def key(path_qs: str, form: MultiDictProxy[str]) -> str:
-        digest = hashlib.sha256(path_qs.encode())
-        for name, value in sorted(form.items()):
-            digest.update(b"\x00" + name.encode() + b"\x01" + str(value).encode())
-        return digest.hexdigest()
+    async def answer_for(self, request_key: str) -> str | None: ...
 
-    def get(self, key: str) -> str | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        stored_at, body = entry
-        if time.monotonic() - stored_at > self._ttl:
-            del self._entries[key]
-            return None
-        return body
+    async def keep(self, request_key: str, call_ref: str, body: str) -> str: ...
 
-    def put(self, key: str, body: str) -> None:
-        self._entries[key] = (time.monotonic(), body)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max:
-            self._entries.popitem(last=False)
+    async def forget_call(self, call_ref: str) -> int: ...
+
+
+def fingerprint(path_qs: str, form: MultiDictProxy[str]) -> str:
+    """One request's identity: its URL and every posted field."""
+    digest = hashlib.sha256(path_qs.encode())
+    for name, value in sorted(form.items()):
+        digest.update(b"\x00" + name.encode() + b"\x01" + str(value).encode())
+    return digest.hexdigest()

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from intake.core.types import Inbound, Turn
 from intake.settings import Settings
-from storage.concerns import ConcernStore
 from storage.database import Database
 from storage.records import Records
 from storage.staff import StaffStore
@@ -159,7 +158,7 @@ async def test_concerns_list_shows_status_without_content(tmp_path: Path):
                 contact=Contact.phone("07911 555666"),
             )
         )
-        assert len(await ConcernStore(db, Records(db)).list()) == 1
+        assert len(await Records(db).concerns.list()) == 1
     finally:
         await db.close()
     listed = intake("concerns", "list", "--json", data_dir=data)

@@ -13,7 +13,7 @@ from intake.logs import configure_logging
 from storage.crypto import Keyring
 from storage.database import Database
 from storage.records import Records
-from storage.values import Channel, ConsentMethod, Contact
+from storage.values import Channel, Contact
 from tests.conftest import TEST_SECRET, files_containing, make_gateway
 
 PHONE_RAW = "07911 555 017"
@@ -60,14 +60,13 @@ async def test_declined_call_and_email_leave_nothing(
             Turn.ANSWER,
             text="NO",
             contact=parent,
-            method=ConsentMethod.EMAIL_REPLY,
         )
     )
     await gateway.handle(Inbound(Channel.EMAIL, "thr-decline", Turn.HANGUP, contact=parent))
 
     records = Records(db)
-    assert (await records.subject_access(caller))["conversations"] == []
-    assert (await records.subject_access(parent))["pending_hold"] == []
+    assert (await records.access.export(caller))["conversations"] == []
+    assert (await records.access.export(parent))["pending_hold"] == []
     await db.close()
 
     needles = [
@@ -91,7 +90,7 @@ async def test_declined_call_and_email_leave_nothing(
         f"sqlite+aiosqlite:///{data_dir / 'intake.db'}", Keyring.from_secret(TEST_SECRET)
     )
     try:
-        outcomes = {(c, o): n for _, c, o, n in await Records(db).tallies()}
+        outcomes = {(c, o): n for _, c, o, n in await Records(db).tallies.all()}
     finally:
         await db.close()
     assert outcomes == {("voice", "declined"): 1, ("email", "declined"): 1}

@@ -35,7 +35,7 @@ async def test_yes_by_keypad_keeps_consent_and_words(sqlite_db: Database):
     await gateway.handle(voice(Turn.HANGUP))
 
     records = Records(sqlite_db)
-    view = await records.conversation(yes.conversation_id)
+    view = await records.conversations.view(yes.conversation_id)
     assert view.status == "closed" and view.contact == CALLER
     assert [m.text for m in view.messages] == ["I need help with an EHC plan"]
     async with sqlite_db.sessions() as session:
@@ -66,7 +66,7 @@ async def test_no_keeps_nothing_but_still_helps(sqlite_db: Database):
     await gateway.handle(voice(Turn.HANGUP, "CA102"))
     for table in (Conversation, Message, ConsentRecord):
         assert await count(sqlite_db, table) == 0
-    assert await Records(sqlite_db).held(Channel.VOICE, "CA102") is None
+    assert await Records(sqlite_db).pending.held(Channel.VOICE, "CA102") is None
 
 
 async def test_two_silences_mean_no(sqlite_db: Database):
@@ -91,7 +91,7 @@ async def test_risk_in_the_consent_answer_raises_concern_after_no(sqlite_db: Dat
     assert no.state is State.DECLINED
     after = await gateway.handle(voice(Turn.MESSAGE, "CA104", text="he hits my son a lot"))
     assert after.action is Action.CONNECT_SAFEGUARDING
-    summaries = await make_gateway(sqlite_db)._concerns.list()  # noqa: SLF001
+    summaries = await Records(sqlite_db).concerns.list()
     assert len(summaries) == 2 and {s.channel for s in summaries} == {"voice"}
     assert await count(sqlite_db, Message) == 0
 
@@ -114,10 +114,9 @@ async def test_email_thread_held_until_yes_then_becomes_conversation(sqlite_db: 
             Turn.ANSWER,
             text="YES",
             contact=parent,
-            method=ConsentMethod.EMAIL_REPLY,
         )
     )
-    view = await Records(sqlite_db).conversation(yes.conversation_id)
+    view = await Records(sqlite_db).conversations.view(yes.conversation_id)
     assert [m.text for m in view.messages] == ["Help with tribunal", "Also transport"]
     assert view.contact == parent
 

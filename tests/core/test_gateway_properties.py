@@ -59,7 +59,7 @@ async def _play(gateway, records: Records, channel: Channel, thread: str, turns)
     risky = 0
     for kind, digits, text in turns:
         if kind == "expire":
-            await records.purge_expired(now=datetime.now(UTC) + timedelta(days=30))
+            await records.pending.purge_expired(now=datetime.now(UTC) + timedelta(days=30))
             continue
         if text and RISKY in text:
             risky += 1
@@ -117,7 +117,7 @@ def test_no_sequence_without_yes_writes_records_and_risk_always_raises_concern(t
             risky = runner.run(_play(gateway, records, channel, thread, turns))
             for table in (ConsentRecord, Conversation, Message):
                 assert runner.run(_count(db, table)) == 0
-            thread_hash = records.thread_hash(channel, thread)
+            thread_hash = records.keys.thread(channel, thread)
             concerns = runner.run(_count(db, _concern_table(), thread_hash=thread_hash))
             assert concerns == risky
             if turns and turns[-1][0] is Turn.HANGUP:
@@ -138,7 +138,7 @@ def test_any_sequence_with_yes_keeps_exactly_one_conversation(tmp_path: Path):
             before = runner.run(_count(db, Conversation))
             risky = runner.run(_play(gateway, records, channel, thread, turns))
             kept = runner.run(_count(db, Conversation)) - before
-            thread_hash = records.thread_hash(channel, thread)
+            thread_hash = records.keys.thread(channel, thread)
             assert runner.run(_count(db, _concern_table(), thread_hash=thread_hash)) == risky
             if not _said_yes(turns):
                 assert kept == 0

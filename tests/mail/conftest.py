@@ -20,11 +20,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 from aiosmtpd.smtp import SMTP as AioSMTP
 
-from intake.app import Services, build_services, make_app
+from intake.app import SERVICES, SMTP, Services, create_app
 from intake.logs import configure_logging
-from intake.mail.server import SmtpServer, start_smtp_server
+from intake.mail.server import SmtpServer
 from intake.settings import Settings
-from storage.database import Database
 from tests.conftest import TEST_SECRET, KeywordRisk
 
 SERVICE = "help@pps.example.org"
@@ -183,6 +182,8 @@ def mail_settings(data_dir: Path, relay_port: int, **extra: str) -> Settings:
             "INTAKE_SMTP_RELAY": f"127.0.0.1:{relay_port}",
             "INTAKE_SECRET_KEY": TEST_SECRET,
             "INTAKE_MAIL_MAX_BYTES": str(1024 * 1024),
+            "INTAKE_SMTP_HOST": "127.0.0.1",
+            "INTAKE_SMTP_PORT": "0",  # any free port: tests run side by side
             **extra,
         }
     )
@@ -200,22 +201,21 @@ async def running_gateway(
     """The app (HTTP, workers) and the SMTP server on this loop, as `intake serve` runs them."""
     settings.prepare_data_dir()
     configure_logging(settings.data_dir, "DEBUG")
-    db = await Database.open(settings.database_url, settings.keyring())
-    services = build_services(settings, db, risk_detector)
-    services.mail_sender.base_delay = 0.05  # retries in tests come quickly
-    services.mail_sender.poll_interval = 0.1
-    http = TestServer(make_app(services), host="127.0.0.1")
+
+    def quick_retries(services: Services) -> None:
+        services.mail_sender.base_delay = 0.05  # retries in tests come quickly
+        services.mail_sender.poll_interval = 0.1
+
+    app = create_app(settings, risk=risk_detector, tune=quick_retries)
+    http = TestServer(app, host="127.0.0.1")
     await http.start_server()
-    smtp = await start_smtp_server(services.mail, "127.0.0.1", 0, max_bytes=settings.mail_max_bytes)
     session = aiohttp.ClientSession()
     try:
-        yield MailGateway(services, http, smtp, session, settings.data_dir, relay)
+        yield MailGateway(app[SERVICES], http, app[SMTP], session, settings.data_dir, relay)
     finally:
         await session.close()
-        await smtp.close()
-        await http.close()
         with contextlib.suppress(Exception):
-            await db.close()
+            await http.close()
         for handler in list(logging.getLogger().handlers):
             handler.close()
             logging.getLogger().removeHandler(handler)

@@ -115,7 +115,7 @@ async def test_database_stopped_means_451_then_accepted_when_back(
         private_postgres.start()
         code, _ = await gw.send(message, mail_from="b@example.org")
         assert code == 250
-        sar = await gw.services.records.subject_access(Contact.email("b@example.org"))
+        sar = await gw.services.records.access.export(Contact.email("b@example.org"))
         assert len(sar["pending_hold"]) == 1
         assert "Quillonfrey" in sar["pending_hold"][0]["texts"][0]
         await relay.wait_for(2)

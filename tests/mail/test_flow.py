@@ -26,7 +26,7 @@ async def _consent_request(gw: MailGateway, text: str = WORDS, **kwargs: object)
 
 
 async def _sar(gw: MailGateway, address: str = PARENT) -> dict:
-    return await gw.services.records.subject_access(Contact.email(address))
+    return await gw.services.records.access.export(Contact.email(address))
 
 
 async def test_new_email_gets_exactly_one_consent_request(mail_gateway: MailGateway):
@@ -161,7 +161,7 @@ async def test_no_reply_leaves_nothing(mail_gateway: MailGateway, caplog):
     assert declined["In-Reply-To"] and "consent@" in str(declined["References"])
     assert "anonymously" in declined.get_content()
     await _assert_no_trace(gw, caplog)
-    tallies = {(c, o): n for _, c, o, n in await gw.services.records.tallies()}
+    tallies = {(c, o): n for _, c, o, n in await gw.services.records.tallies.all()}
     assert tallies[("email", "declined")] == 1
 
 
@@ -169,9 +169,7 @@ async def test_expired_hold_leaves_nothing_and_says_so(mail_gateway: MailGateway
     caplog.set_level(logging.DEBUG)
     gw = mail_gateway
     await _consent_request(gw)
-    purged = await gw.services.records.purge_expired(
-        now=utcnow() + timedelta(days=8), before_purge=gw.services.mail.before_purge
-    )
+    purged = await gw.services.gateway.expire_holds(now=utcnow() + timedelta(days=8))
     assert purged == 1
     [_, expired] = await gw.relay.wait_for(2)
     assert "did not hear back" in expired.get_content()

@@ -18,7 +18,7 @@ from tests.conftest import files_containing
 async def _hold_canary(records: Records, thread: str) -> tuple[str, bytes]:
     canary = f"canary-{uuid.uuid4().hex}"
     # Enough text to spill over several pages, as a long email would.
-    await records.hold(
+    await records.pending.hold(
         Channel.EMAIL,
         thread,
         state="asking_consent",
@@ -26,7 +26,7 @@ async def _hold_canary(records: Records, thread: str) -> tuple[str, bytes]:
         contact=Contact.email(f"{canary}@example.org"),
         texts=[canary * 200, "short " + canary],
     )
-    sealed = await records.held_ciphertext(Channel.EMAIL, thread)
+    sealed = await records.pending.ciphertext(Channel.EMAIL, thread)
     assert sealed is not None
     return canary, sealed
 
@@ -38,7 +38,7 @@ async def test_sqlite_purge_erases_canary_and_ciphertext_from_db_and_wal(
     data_dir = tmp_path / "data"
     # Other threads' rows stay, so the purged row shares pages with live data.
     for n in range(20):
-        await records.hold(
+        await records.pending.hold(
             Channel.EMAIL,
             f"other-{n}",
             state="asking_consent",
@@ -49,7 +49,7 @@ async def test_sqlite_purge_erases_canary_and_ciphertext_from_db_and_wal(
     needles = [canary.encode(), sealed[12:44], sealed[-32:]]
     assert files_containing(data_dir, [sealed[12:44]]), "the ciphertext should be on disk first"
 
-    assert await records.purge_held(Channel.EMAIL, "thread-canary", outcome="declined")
+    assert await records.pending.purge(Channel.EMAIL, "thread-canary", outcome="declined")
 
     assert files_containing(data_dir, needles) == []
     assert len(list(data_dir.glob("intake.db*"))) >= 1
@@ -62,13 +62,13 @@ async def test_sqlite_expiry_purge_erases_too(sqlite_db: Database, tmp_path: Pat
 
     records = Records(sqlite_db)
     canary, sealed = await _hold_canary(records, "thread-expiring")
-    await records.purge_expired(now=datetime.now(UTC) + timedelta(days=8))
+    await records.pending.purge_expired(now=datetime.now(UTC) + timedelta(days=8))
     assert files_containing(tmp_path / "data", [canary.encode(), sealed[12:44]]) == []
 
 
 async def test_purge_removes_every_row_on_either_backend(db: Database):
     records = Records(db)
     await _hold_canary(records, "thread-any")
-    await records.purge_held(Channel.EMAIL, "thread-any")
+    await records.pending.purge(Channel.EMAIL, "thread-any")
     async with db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(PendingItem)) == 0

@@ -13,12 +13,13 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from intake.app import Services, build_services, make_app
+from intake.app import SERVICES, Services, create_app
 from intake.logs import configure_logging
 from intake.settings import Settings
 from intake.voice.signature import TwilioSignature
 from intake.voice.simulate import CallDriver
 from storage.database import Database
+from storage.rota import RotaStore
 from tests.fakes.twilio_rest import FakeTwilioRest
 
 AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
@@ -60,6 +61,7 @@ def voice_settings(data_dir: Path, twilio_api_url: str) -> Settings:
             "INTAKE_PUBLIC_URL": PUBLIC_URL,
             "INTAKE_ADVISER_NUMBER": ADVISER,
             "INTAKE_OFFICE_HOURS": "Mon-Fri 09:00-17:00",
+            "INTAKE_SMTP_PORT": "0",  # any free port: tests run side by side
         }
     )
 
@@ -90,18 +92,18 @@ async def gateway(
     settings.prepare_data_dir()
     configure_logging(data_dir, "DEBUG")
     db = await Database.open(settings.database_url, settings.keyring())
-    services = build_services(settings, db, risk_detector)
-    await services.rota.set("primary", "Sam Lead", LEAD, "lead@council.example")
+    await RotaStore(db).set("primary", "Sam Lead", LEAD, "lead@council.example")
+    await db.close()  # the app opens its own, as `intake serve` does
     clock = [OPEN]
-    server = TestServer(make_app(services, clock=lambda: clock[0]), host="127.0.0.1")
+    app = create_app(settings, risk=risk_detector, clock=lambda: clock[0])
+    server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     session = aiohttp.ClientSession()
     try:
-        yield Gateway(services, server, session, data_dir, clock, twilio_rest)
+        yield Gateway(app[SERVICES], server, session, data_dir, clock, twilio_rest)
     finally:
         await session.close()
         await server.close()
-        await db.close()
         for handler in list(logging.getLogger().handlers):
             handler.close()
             logging.getLogger().removeHandler(handler)

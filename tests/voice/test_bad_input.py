@@ -136,9 +136,13 @@ async def test_a_handler_that_fails_still_puts_the_caller_through(gateway: Gatew
 async def test_a_retry_reaching_another_gateway_process_is_stored_once(gateway: Gateway):
     from aiohttp.test_utils import TestServer
 
-    from intake.app import make_app
+    from intake.app import create_app
+    from nlp.risk import get_detector
 
-    app = make_app(gateway.services, clock=lambda: gateway.clock[0])  # its own replay cache
+    # A second gateway process's app on the same database, with nothing in memory shared.
+    app = create_app(
+        gateway.services.settings, risk=get_detector(), clock=lambda: gateway.clock[0], smtp=False
+    )
     other = TestServer(app, host="127.0.0.1")
     await other.start_server()
     try:

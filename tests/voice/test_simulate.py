@@ -42,7 +42,7 @@ async def test_simulated_call_consents_and_is_put_through(gateway: Gateway):
     assert code == 0, err
     assert "999" in out and "keep a record" in out
     assert "[ringing +441632960001]" in out
-    held = await gateway.services.records.subject_access(Contact.phone("+447911555040"))
+    held = await gateway.services.records.access.export(Contact.phone("+447911555040"))
     assert held["conversations"][0]["messages"][0]["text"] == "I need help with school transport"
 
 
@@ -50,7 +50,7 @@ async def test_simulated_withheld_call_that_declines_keeps_nothing(gateway: Gate
     code, out, err = await run_simulator(gateway, "no thanks\nhang up\n", "--from", "withheld")
     assert code == 0, err
     assert "will not keep any record" in out
-    assert await gateway.services.records.tallies()
+    assert await gateway.services.records.tallies.all()
 
 
 async def test_simulator_says_clearly_when_no_gateway_is_running(gateway: Gateway):

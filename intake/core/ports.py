@@ -1,0 +1,128 @@
+"""What the core needs from storage and from the channels, as small Protocols.
+
+Why: the core decides and the stores keep; the Gateway is written against these, so a unit test
+can hand it an in-memory store, and a channel can be added without the core knowing its
+protocol. storage.turns satisfies ThreadStore; a channel that writes back (email) supplies a
+ReplyComposer.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from storage.values import Channel, ConcernInput, ConsentGiven, Contact, HeldItem
+
+
+class Purpose(enum.StrEnum):
+    """Why the core writes to a parent; the channel's composer chooses the words."""
+
+    CONSENT_REQUEST = "consent"
+    ACKNOWLEDGED = "acknowledged"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    NOTICE = "notice"
+
+
+# The outbox reference each purpose is queued under: a thread's reply replaces nothing, and an
+# unsent consent request can be found and dropped.
+REFERENCE = {
+    Purpose.CONSENT_REQUEST: "consent",
+    Purpose.ACKNOWLEDGED: "reply",
+    Purpose.DECLINED: "reply",
+    Purpose.EXPIRED: "reply",
+    Purpose.NOTICE: "notice",
+}
+
+
+class ReplyComposer(Protocol):
+    """A channel's words for the core's replies (an email's headers, subject and body)."""
+
+    def compose(
+        self,
+        purpose: Purpose,
+        thread_ref: str,
+        first: Mapping[str, str],
+        latest: Mapping[str, str] | None,
+        expires_at: datetime | None,
+    ) -> dict: ...
+
+
+class ThreadConversationView(Protocol):
+    id: str
+    contact_hash: str | None
+    has_contact: bool
+
+
+class ThreadStateView(Protocol):
+    conversation: ThreadConversationView | None
+    held: HeldItem | None
+
+
+class TurnStore(Protocol):
+    """One turn of one thread, as one transaction with the thread locked."""
+
+    async def state(self) -> ThreadStateView: ...
+
+    def contact_key(self, contact: Contact) -> str: ...
+
+    async def hold(
+        self,
+        *,
+        state: str,
+        ttl: timedelta,
+        contact: Contact | None,
+        texts: tuple[str, ...] | list[str],
+        data: dict,
+        previous: HeldItem | None,
+    ) -> HeldItem: ...
+
+    async def mark_declined(self, ttl: timedelta) -> None: ...
+
+    async def release(self, outcome: str | None) -> None: ...
+
+    async def open_conversation(
+        self,
+        consent: ConsentGiven,
+        contact: Contact | None,
+        texts: tuple[str, ...],
+        turn_keys: tuple[str | None, ...] = (),
+    ) -> str: ...
+
+    async def add_message(
+        self, conversation_id: str, body: str, *, direction: str = "in", turn_key: str | None
+    ) -> str | None: ...
+
+    async def close_conversation(self, conversation_id: str) -> None: ...
+
+    async def request_callback(self, conversation_id: str) -> None: ...
+
+    async def queue(self, recipient: str, payload: dict, purpose: str) -> None: ...
+
+    async def discard(self, purpose: str) -> None: ...
+
+    async def queued(self, purpose: str) -> bool: ...
+
+    async def allow_auto_reply(self, contact: Contact, per_hour: int) -> bool: ...
+
+    async def tally(self, outcome: str) -> None: ...
+
+
+OnExpired = Callable[[TurnStore, HeldItem], Awaitable[None]]
+
+
+class ThreadStore(Protocol):
+    def begin(
+        self, channel: Channel, thread_ref: str
+    ) -> AbstractAsyncContextManager[TurnStore]: ...
+
+    async def raise_concern(self, concern: ConcernInput, escalate_after: timedelta) -> str: ...
+
+    async def find(
+        self, channel: Channel, thread_refs: list[str], contact: Contact
+    ) -> str | None: ...
+
+    async def expire(self, on_expired: OnExpired, now: datetime | None = None) -> int: ...

@@ -1,0 +1,85 @@
+"""The webhook replay record: Twilio retries a webhook it thinks failed, and a slow network can
+deliver one twice, to any gateway process or after a restart. The first answer to a request is
+kept here, so every repeat gets the same TwiML and changes nothing twice.
+
+Why in the database and encrypted: several processes must agree, and an answer can repeat what
+a caller said (a spoken email address read back). Rows go when the call ends or after a short
+TTL, whichever is first.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from storage.database import Database
+from storage.keys import LookupKeys
+from storage.tables import WebhookReplay
+from storage.values import utcnow
+
+BODY = "webhook_replays.body"
+TTL = timedelta(minutes=15)
+_TABLE = WebhookReplay.__table__
+
+
+class WebhookReplays:
+    def __init__(self, db: Database, keys: LookupKeys, ttl: timedelta = TTL) -> None:
+        self._db = db
+        self._cipher = db.cipher
+        self._keys = keys
+        self._ttl = ttl
+        self._insert = sqlite_insert if db.is_sqlite else pg_insert
+
+    def request_key(self, fingerprint: str) -> str:
+        return self._keys.of("webhook", fingerprint)
+
+    async def answer_for(self, request_key: str) -> str | None:
+        """The answer already given to this request, if any (and not expired)."""
+        async with self._db.sessions() as session:
+            row = (
+                await session.execute(
+                    select(_TABLE.c.body_enc, _TABLE.c.expires_at).where(
+                        _TABLE.c.request_hash == request_key
+                    )
+                )
+            ).first()
+        if row is None or row.body_enc is None or row.expires_at <= utcnow():
+            return None
+        return self._cipher.open(row.body_enc, BODY)
+
+    async def keep(self, request_key: str, call_ref: str, body: str) -> str:
+        """Keep the answer to a request; returns the answer to give, which is the one kept
+        first when another process answered the same request at the same moment."""
+        now = utcnow()
+        statement = (
+            self._insert(_TABLE)
+            .values(
+                request_hash=request_key,
+                call_hash=self._keys.of("call", call_ref),
+                body_enc=self._cipher.seal(body, BODY),
+                created_at=now,
+                expires_at=now + self._ttl,
+            )
+            .on_conflict_do_nothing(index_elements=["request_hash"])
+        )
+        async with self._db.transaction() as session:
+            stored = await session.execute(statement)
+        if stored.rowcount:
+            return body
+        return await self.answer_for(request_key) or body
+
+    async def forget_call(self, call_ref: str) -> int:
+        """The call has ended: its answers are no longer needed, nor kept."""
+        async with self._db.transaction() as session:
+            gone = await session.execute(
+                delete(_TABLE).where(_TABLE.c.call_hash == self._keys.of("call", call_ref))
+            )
+        return gone.rowcount
+
+    async def purge_expired(self) -> int:
+        async with self._db.transaction() as session:
+            gone = await session.execute(delete(_TABLE).where(_TABLE.c.expires_at <= utcnow()))
+        return gone.rowcount

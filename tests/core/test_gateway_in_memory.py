@@ -1,0 +1,142 @@
+"""The core's decisions, with an in-memory store standing in for the database: what each answer
+writes, what each channel is told, and which replies are queued."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from intake.core.answers import Answer
+from intake.core.gateway import Gateway
+from intake.core.ports import Purpose
+from intake.core.states import State
+from intake.core.types import Action, Inbound, Reading, Turn
+from intake.core.wording import current_wording
+from storage.values import Channel, ConsentMethod, Contact
+from tests.conftest import KeywordRisk
+from tests.core.memory_store import MemoryStore
+
+PARENT = Contact.email("jo@example.org")
+
+
+class Words:
+    """A composer that records what it was asked to write."""
+
+    def compose(self, purpose, thread_ref, first, latest, expires_at) -> dict:  # noqa: ANN001
+        return {"purpose": str(purpose), "subject": first.get("subject", "")}
+
+
+def gateway(store: MemoryStore, per_hour: int = 5) -> Gateway:
+    return Gateway(
+        store,
+        KeywordRisk(),
+        current_wording().for_service(timedelta(days=7).total_seconds()),
+        pending_ttl=timedelta(days=7),
+        escalate_after=timedelta(minutes=5),
+        composers={Channel.EMAIL: Words()},
+        replies_per_hour=per_hour,
+    )
+
+
+def email(token: str, text: str, msgid: str, **kw: object) -> Inbound:
+    return Inbound(
+        Channel.EMAIL,
+        token,
+        Turn.MESSAGE,
+        text=text,
+        contact=PARENT,
+        reading=Reading.WRITTEN,
+        turn_id=msgid,
+        notes={"subject": "EHCP", "reply_to": msgid},
+        **kw,
+    )
+
+
+async def test_a_new_email_is_held_and_asked_about_once_even_when_redelivered():
+    store = MemoryStore()
+    first = await gateway(store).handle(email("t1", "About my son's EHCP", "<m1@x>"))
+    again = await gateway(store).handle(email("t1", "About my son's EHCP", "<m1@x>"))
+    assert first.state is State.ASKING_CONSENT and first.action is Action.ASK_CONSENT
+    assert again.repeated
+    assert store.held[(Channel.EMAIL, "t1")].texts == ("About my son's EHCP",)
+    assert [p["purpose"] for _, p, _ in store.outbox] == [Purpose.CONSENT_REQUEST]
+    assert not store.conversations
+
+
+async def test_a_written_yes_with_more_words_records_consent_and_keeps_the_words():
+    store = MemoryStore()
+    core = gateway(store)
+    await core.handle(email("t2", "About transport", "<m1@x>"))
+    reply = await core.handle(
+        email("t2", "Yes that is fine.\nPlease ring after 3pm.", "<m2@x>")
+    )
+    assert reply.answer is Answer.YES and reply.state is State.CONSENTED
+    [conversation] = store.conversations.values()
+    assert conversation.consent.method is ConsentMethod.EMAIL_REPLY
+    assert [text for _, text, _ in conversation.messages] == [
+        "About transport",
+        "Yes that is fine.\nPlease ring after 3pm.",
+    ]
+    assert [p["purpose"] for _, p, _ in store.outbox] == ["consent", "acknowledged"]
+
+
+async def test_a_written_no_keeps_nothing_drops_the_request_and_says_so():
+    store = MemoryStore()
+    core = gateway(store)
+    await core.handle(email("t3", "About my daughter", "<m1@x>"))
+    reply = await core.handle(email("t3", "No thank you", "<m2@x>"))
+    assert reply.answer is Answer.NO and reply.state is State.DECLINED
+    assert store.held[(Channel.EMAIL, "t3")].texts == ()  # only the marker, no text
+    assert store.held[(Channel.EMAIL, "t3")].contact is None
+    assert [p["purpose"] for _, p, _ in store.outbox] == ["declined"]
+    assert not store.conversations
+    assert store.tallies == {("email", "declined"): 1}
+
+
+async def test_more_words_that_are_not_an_answer_are_held_not_read_as_no():
+    store = MemoryStore()
+    core = gateway(store)
+    await core.handle(email("t4", "About my son", "<m1@x>"))
+    reply = await core.handle(email("t4", "Nobody at school listens to us", "<m2@x>"))
+    assert reply.answer is None and reply.state is State.ASKING_CONSENT
+    assert len(store.held[(Channel.EMAIL, "t4")].texts) == 2
+
+
+async def test_automatic_replies_stop_at_the_limit_per_address():
+    store = MemoryStore()
+    core = gateway(store, per_hour=2)
+    for n in range(4):
+        await core.handle(email(f"t5-{n}", "Hello", f"<m{n}@x>"))
+    assert len(store.outbox) == 2
+    assert len(store.held) == 4  # every message is still held, only the replies stop
+
+
+async def test_a_bare_answer_to_a_thread_that_is_gone_keeps_nothing():
+    store = MemoryStore()
+    reply = await gateway(store).handle(email("gone", "YES", "<m9@x>", in_reply=True))
+    assert reply.stale and not store.held and not store.outbox
+
+
+async def test_risk_is_raised_before_anything_else_even_on_a_decline():
+    store = MemoryStore()
+    core = gateway(store)
+    call = Inbound(Channel.VOICE, "CA1", Turn.START)
+    await core.handle(call)
+    reply = await core.handle(
+        Inbound(Channel.VOICE, "CA1", Turn.ANSWER, text="no, but my partner hits my son")
+    )
+    assert reply.action is Action.CONNECT_SAFEGUARDING
+    assert [c.channel for c in store.concerns] == [Channel.VOICE]
+    assert not store.conversations
+
+
+async def test_a_call_back_is_offered_only_to_a_consented_caller_with_a_number():
+    store = MemoryStore()
+    core = gateway(store)
+    caller = Contact.phone("+447911123456")
+    for thread, contact in (("CA2", caller), ("CA3", None)):
+        await core.handle(Inbound(Channel.VOICE, thread, Turn.START, contact=contact))
+        await core.handle(Inbound(Channel.VOICE, thread, Turn.ANSWER, digits="1", contact=contact))
+    assert await core.may_offer_callback(Channel.VOICE, "CA2")
+    assert not await core.may_offer_callback(Channel.VOICE, "CA3")
+    assert await core.request_callback(Channel.VOICE, "CA2")
+    assert not await core.request_callback(Channel.VOICE, "CA3")

@@ -1,0 +1,112 @@
+"""Two gateway processes on one PostgreSQL database agree on everything a parent or caller
+would notice.
+
+Why: the gateway runs as several processes behind a load balancer, and a mail server or Twilio
+may deliver the same thing to any of them at the same moment, or retry it after a restart.
+Nothing that correctness rests on (a thread's hold, the one consent request, a webhook's first
+answer, the automatic-reply limit) may live in one process's memory: it is in the database,
+and the processes take turns there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+from email import policy
+
+import pytest
+
+from intake.core.gateway import REPLIES_PER_HOUR
+from storage.tables import ConsentRecord, Conversation, PendingItem, WebhookReplay
+from tests.mail.conftest import parent_mail
+from tests.multiprocess.conftest import Process, count, queued_mail
+
+pytestmark = pytest.mark.postgres
+
+PARENT = "parent@example.org"
+
+
+def new_mail(text: str) -> tuple[bytes, str]:
+    """A parent's first message, and its Message-ID as our reply cites it (no brackets)."""
+    msgid = email.utils.make_msgid(domain="example.org")
+    msg = parent_mail(text, sender=f"Jo Parent <{PARENT}>", msgid=msgid)
+    return msg.as_bytes(policy=policy.SMTP), msgid.strip("<>")
+
+
+async def deliver(process: Process, raw: bytes) -> int:
+    """As a sending MTA would: a 451 is retried (here, once, at once)."""
+    code, _ = await process.send(raw, mail_from=PARENT)
+    if code == 451:
+        code, _ = await process.send(raw, mail_from=PARENT)
+    return code
+
+
+async def test_one_message_delivered_to_both_processes_is_held_and_asked_about_once(
+    process, shared_db
+):
+    raw, msgid = new_mail("Please can someone explain the EHCP timeline?")
+    async with process("a") as a, process("b") as b:
+        codes = await asyncio.gather(deliver(a, raw), deliver(b, raw))
+    assert codes == [250, 250]
+    mail = await queued_mail(shared_db)
+    assert [(to, p["purpose"], p["in_reply_to"]) for to, p in mail] == [
+        (PARENT, "consent_request", msgid)
+    ]
+    assert await count(shared_db, PendingItem) == 1
+    assert await count(shared_db, ConsentRecord) == 0
+    assert await count(shared_db, Conversation) == 0
+
+
+async def test_a_consent_answer_to_both_processes_and_after_a_restart_is_kept_once(
+    process, shared_db, http
+):
+    async with process("a") as a, process("b") as b:
+        call = a.twilio(http)
+        greeting = await call.start()
+        assert greeting.gather_action and "/consent" in greeting.gather_action
+        yes = call.form(Digits="1")
+        first = await asyncio.gather(
+            a.twilio(http).post(greeting.gather_action, yes),
+            b.twilio(http).post(greeting.gather_action, yes),
+        )
+    async with process("c") as c:  # both stopped; a process started afterwards
+        again = await c.twilio(http).post(greeting.gather_action, yes)
+    docs = [*first, again]
+    assert [d.status for d in docs] == [200, 200, 200]
+    assert docs[0].gather_action and "/notice" in docs[0].gather_action  # consented
+    assert {d.raw for d in docs} == {docs[0].raw}
+    assert await count(shared_db, ConsentRecord) == 1
+    assert await count(shared_db, Conversation) == 1
+
+
+async def test_eight_new_threads_from_one_address_across_processes_get_five_replies(
+    process, shared_db
+):
+    mails = [new_mail(f"Question {n} about my son's school place.") for n in range(8)]
+    async with process("a") as a, process("b") as b:
+        codes = await asyncio.gather(
+            *(deliver((a, b)[n % 2], raw) for n, (raw, _) in enumerate(mails))
+        )
+    assert codes == [250] * 8
+    assert await count(shared_db, PendingItem) == 8
+    mail = await queued_mail(shared_db)
+    assert len(mail) == REPLIES_PER_HOUR
+    assert {to for to, _ in mail} == {PARENT}
+    assert {p["purpose"] for _, p in mail} == {"consent_request"}
+    asked = [p["in_reply_to"] for _, p in mail]
+    assert len(set(asked)) == len(asked) and set(asked) <= {msgid for _, msgid in mails}
+
+
+async def test_a_call_that_ends_leaves_no_webhook_answers_behind(process, shared_db, http):
+    async with process("a") as a, process("b") as b:
+        call = a.twilio(http)
+        greeting = await call.start()
+        consented = await b.twilio(http).post(greeting.gather_action, call.form(Digits="1"))
+        assert consented.status == 200
+        ended = call.form(CallStatus="completed", CallDuration="42")
+        await asyncio.gather(
+            a.twilio(http).post("/twilio/status", ended),
+            b.twilio(http).post("/twilio/status", ended),
+        )
+        call_hash = a.services.records.keys.of("call", call.sid)
+    assert await count(shared_db, WebhookReplay, WebhookReplay.call_hash == call_hash) == 0
