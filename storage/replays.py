@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
 from storage.keys import LookupKeys
@@ -50,7 +51,9 @@ class WebhookReplays:
             return None
         return self._cipher.open(row.body_enc, BODY)
 
-    async def keep(self, request_key: str, call_ref: str, body: str) -> str:
+    async def keep(
+        self, request_key: str, call_ref: str, body: str, *, session: AsyncSession | None = None
+    ) -> str:
         """Keep the answer to a request; returns the answer to give, which is the one kept
         first when another process answered the same request at the same moment."""
         now = utcnow()
@@ -65,16 +68,18 @@ class WebhookReplays:
             )
             .on_conflict_do_nothing(index_elements=["request_hash"])
         )
-        async with self._db.transaction() as session:
-            stored = await session.execute(statement)
-        if stored.rowcount:
-            return body
-        return await self.answer_for(request_key) or body
+        async with self._db.within(session) as s:
+            if (await s.execute(statement)).rowcount:
+                return body
+            kept = await s.scalar(
+                select(_TABLE.c.body_enc).where(_TABLE.c.request_hash == request_key)
+            )
+        return body if kept is None else self._cipher.open(kept, BODY)
 
-    async def forget_call(self, call_ref: str) -> int:
+    async def forget_call(self, call_ref: str, *, session: AsyncSession | None = None) -> int:
         """The call has ended: its answers are no longer needed, nor kept."""
-        async with self._db.transaction() as session:
-            gone = await session.execute(
+        async with self._db.within(session) as s:
+            gone = await s.execute(
                 delete(_TABLE).where(_TABLE.c.call_hash == self._keys.of("call", call_ref))
             )
         return gone.rowcount

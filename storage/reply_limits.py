@@ -39,11 +39,10 @@ class AutoReplyLimit:
         async with self._db.within(session) as s:
             if not self._db.is_sqlite:  # SQLite has one writer; PostgreSQL takes turns here
                 await s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(key)})
-            await s.execute(
-                delete(_TABLE).where(_TABLE.c.contact_hash == key, _TABLE.c.sent_at <= now - WINDOW)
-            )
-            sent = await s.scalar(
-                select(func.count()).select_from(_TABLE).where(_TABLE.c.contact_hash == key)
+            sent = await s.scalar(  # older rows are the purge worker's to delete
+                select(func.count())
+                .select_from(_TABLE)
+                .where(_TABLE.c.contact_hash == key, _TABLE.c.sent_at > now - WINDOW)
             )
             if (sent or 0) >= per_hour:
                 return False

@@ -143,6 +143,12 @@ class ThreadTurn:
     async def tally(self, outcome: str) -> None:
         await self._r.tallies.count(self.channel, outcome, session=self._s)
 
+    async def remember(self, request_key: str, body: str) -> str:
+        return await self._r.replays.keep(request_key, self.thread_ref, body, session=self._s)
+
+    async def forget_answers(self) -> None:
+        await self._r.replays.forget_call(self.thread_ref, session=self._s)
+
     def reference(self, purpose: str) -> str:
         return outbox_reference(self._r, self.channel, purpose, self.thread_ref)
 

@@ -19,6 +19,7 @@ from storage.concerns import ConcernStore
 from storage.crypto import Keyring
 from storage.database import Database
 from storage.records import Records
+from tests.private_postgres import private_postgres  # noqa: F401 - a fixture for every test
 
 PG_ADMIN_URL = os.environ.get(
     "INTAKE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from intake.core.answers import BARE_ANSWER, Answer, answer_line, interpret, read_written
@@ -33,6 +33,8 @@ from intake.metrics import Metrics
 from storage.values import Channel, ConcernInput, ConsentGiven, ConsentMethod, HeldItem, utcnow
 
 log = logging.getLogger("intake.gateway")
+
+Respond = Callable[[Reply], Awaitable[str]]
 
 VOICE_HOLD_TTL = timedelta(hours=2)
 LONG_TEXT = 4_000  # characters; longer texts are assessed off the event loop
@@ -95,9 +97,29 @@ class Gateway:
     # -- a turn ----------------------------------------------------------------------------------
     async def handle(self, inbound: Inbound) -> Reply:
         """Process one turn: risk first, then one locked transaction of the thread."""
+        reply, _ = await self._handle(inbound, None, None)
+        return reply
+
+    async def answer(
+        self, inbound: Inbound, respond: Respond, remember_as: str
+    ) -> tuple[Reply, str]:
+        """Process one turn and keep the channel's answer to it (`respond` renders the Reply,
+        e.g. as TwiML) in the same transaction, so a retry of the request, at any process or
+        after a restart, gets the same answer and changes nothing twice. `respond` runs with the
+        thread locked: it may read, but must not start another turn."""
+        reply, body = await self._handle(inbound, respond, remember_as)
+        assert body is not None
+        return reply, body
+
+    async def _handle(
+        self, inbound: Inbound, respond: Respond | None, remember_as: str | None
+    ) -> tuple[Reply, str | None]:
         concern_id = await self.screen(inbound)
+        body = None
         async with self._threads.begin(inbound.channel, inbound.thread_ref) as turn:
             reply, queued = await self._turn(turn, inbound, concern_id)
+            if respond is not None and remember_as is not None:
+                body = await turn.remember(remember_as, await respond(reply))
         if queued and self._on_queued is not None:
             self._on_queued()
         self._metrics.count("intake_turns_total", channel=str(inbound.channel), action=reply.action)
@@ -111,7 +133,7 @@ class Gateway:
             conversation_id=reply.conversation_id,
             concern_id=concern_id,
         )
-        return reply
+        return reply, body
 
     async def screen(self, inbound: Inbound) -> str | None:
         """Risk first, for words the core is not asked to keep (an adapter's side questions,
@@ -190,6 +212,8 @@ class Gateway:
             else:  # hung up: before answering counts as no answer; a decline was counted already
                 asking = held is not None and held.state == State.ASKING_CONSENT
                 await turn.release("no_answer" if asking else None)
+        if inbound.turn is Turn.HANGUP:
+            await turn.forget_answers()  # what was said back to the caller goes with the call
         elif transition.state is State.ASKING_CONSENT:
             queued = await self._keep_asking(
                 turn, inbound, held, contact, transition, turn_key, repeated
@@ -236,7 +260,7 @@ class Gateway:
         if not _data(held, "asked", False) and self._composers.get(inbound.channel) is not None:
             expires = held.expires_at if held else utcnow() + self.hold_ttl(inbound.channel)
             first = {**_data(held, "notes", {}), **data.get("notes", {})}
-            asked = await self._ask(turn, inbound, contact, first, expires)
+            asked = await self._ask(turn, inbound, held, contact, first, expires)
             data["asked"] = queued = asked
         elif repeated:
             return False  # nothing new: the hold stays as it is
@@ -251,14 +275,20 @@ class Gateway:
         return queued
 
     async def _ask(
-        self, turn: TurnStore, inbound: Inbound, contact: object, first: dict, expires: object
+        self,
+        turn: TurnStore,
+        inbound: Inbound,
+        held: HeldItem | None,
+        contact: object,
+        first: dict,
+        expires: object,
     ) -> bool:
         """The one consent request of a thread, unless queued already or over the limit of
         automatic replies to that address."""
         if contact is None:
             return False
-        if await turn.queued(REFERENCE[Purpose.CONSENT_REQUEST]):
-            return True
+        if held is not None and await turn.queued(REFERENCE[Purpose.CONSENT_REQUEST]):
+            return True  # queued before the hold said so (a hold written by an older version)
         if not await turn.allow_auto_reply(contact, self._replies_per_hour):
             self._metrics.count("intake_mail_replies_limited_total")
             return False
@@ -316,9 +346,12 @@ class Gateway:
             await turn.request_callback(found.conversation.id)
         return True
 
-    async def send_notice(self, channel: Channel, thread_ref: str, address: str) -> bool:
+    async def send_notice(
+        self, channel: Channel, thread_ref: str, address: str, turn_id: str | None = None
+    ) -> bool:
         """Email the "Why we keep information about you" notice to a consented parent, and note
-        in the conversation what was sent, where (staff and a subject access request see it)."""
+        in the conversation what was sent, where (staff and a subject access request see it).
+        `turn_id` (the request that asked) makes a retried request send nothing twice."""
         composer = self._composers.get(Channel.EMAIL)
         if composer is None:
             return False
@@ -326,10 +359,11 @@ class Gateway:
             found = await turn.state()
             if found.conversation is None:
                 return False
-            payload = composer.compose(Purpose.NOTICE, thread_ref, {}, None, None)
-            await turn.queue(address, payload, REFERENCE[Purpose.NOTICE])
             note = f"[{self.wording['notice_title']}] emailed to {address} at the caller's request."
-            await turn.add_message(found.conversation.id, note, direction="out", turn_key=None)
+            key = _turn_key(turn_id)
+            if await turn.add_message(found.conversation.id, note, direction="out", turn_key=key):
+                payload = composer.compose(Purpose.NOTICE, thread_ref, {}, None, None)
+                await turn.queue(address, payload, REFERENCE[Purpose.NOTICE])
         if self._on_queued is not None:
             self._on_queued()
         return True

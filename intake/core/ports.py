@@ -110,6 +110,15 @@ class TurnStore(Protocol):
 
     async def tally(self, outcome: str) -> None: ...
 
+    async def remember(self, request_key: str, body: str) -> str:
+        """Keep the answer to a request with the turn; returns the answer to give (the one
+        kept first, when another process answered the same request at the same moment)."""
+        ...
+
+    async def forget_answers(self) -> None:
+        """The thread has ended: the answers kept for its requests go."""
+        ...
+
 
 OnExpired = Callable[[TurnStore, HeldItem], Awaitable[None]]
 

@@ -72,12 +72,18 @@ class Call:
     form: MultiDictProxy[str]
     query: dict[str, str]
     route: str = ""
+    replay_key: str | None = None  # this request's key in the replay record
+
+    @property
+    def turn_id(self) -> str:
+        """A call step is identified by its CallSid, route and step number: Twilio's retry of
+        the same step (to any gateway process) is stored once."""
+        return f"{self.sid}:{self.route}:{self.step}"
 
     def inbound(self, turn: Turn, **kw) -> Inbound:  # noqa: ANN003
-        # A call step is identified by its CallSid, route and step number: Twilio's retry of
-        # the same step (to any gateway process) is stored once.
-        turn_id = f"{self.sid}:{self.route}:{self.step}"
-        return Inbound(Channel.VOICE, self.sid, turn, contact=self.contact, turn_id=turn_id, **kw)
+        return Inbound(
+            Channel.VOICE, self.sid, turn, contact=self.contact, turn_id=self.turn_id, **kw
+        )
 
     @property
     def speech(self) -> str | None:
@@ -93,7 +99,14 @@ class Call:
         return twiml.action_url(path, self.step + 1, **params)
 
 
-Step = Callable[[Call], Awaitable[VoiceResponse]]
+@dataclass(frozen=True)
+class Answered:
+    """TwiML already rendered, and kept with the turn that produced it."""
+
+    body: str
+
+
+Step = Callable[[Call], Awaitable[VoiceResponse | Answered]]
 
 
 class VoiceAdapter:
@@ -150,10 +163,11 @@ class VoiceAdapter:
             sid = form.get("CallSid", "")
             if not isinstance(sid, str) or not CALL_SID.match(sid):
                 return web.Response(status=400, text="missing or malformed CallSid\n")
-            replay_key = self._replays.request_key(fingerprint(request.path_qs, form))
-            cached = await self._replayed(replay_key)
-            if cached is not None:
-                return _xml(cached) if twiml_reply else web.Response(status=204)
+            replay_key = None  # a status callback is not answered, so none is kept
+            if twiml_reply:
+                replay_key = self._replays.request_key(fingerprint(request.path_qs, form))
+                if (cached := await self._replayed(replay_key)) is not None:
+                    return _xml(cached)
             call = Call(
                 sid=sid,
                 contact=caller_contact(_text(form.get("From"))),
@@ -161,9 +175,13 @@ class VoiceAdapter:
                 form=form,
                 query=dict(request.query),
                 route=request.path,
+                replay_key=replay_key,
             )
             try:
-                body = twiml.render(await step(call))
+                answered = await step(call)
+                if isinstance(answered, Answered):
+                    return _xml(answered.body)
+                body = twiml.render(answered)
             except Exception as exc:  # noqa: BLE001 - whatever failed, a person must answer
                 log_event(
                     log,
@@ -174,22 +192,33 @@ class VoiceAdapter:
                 )
                 self._metrics.count("intake_voice_failsafe_total")
                 body = twiml.render(self._failsafe())
-            body = await self._keep(replay_key, sid, body)
-            return _xml(body) if twiml_reply else web.Response(status=204)
+            if replay_key is None:
+                return web.Response(status=204)
+            return _xml(await self._keep(replay_key, sid, body))
 
         return handle
 
     # -- call steps ----------------------------------------------------------------------------
-    async def _incoming(self, call: Call) -> VoiceResponse:
-        return await self._present(call, await self._gateway.handle(call.inbound(Turn.START)))
+    async def _incoming(self, call: Call) -> Answered:
+        return await self._turn(call, call.inbound(Turn.START))
 
-    async def _consent(self, call: Call) -> VoiceResponse:
-        reply = await self._gateway.handle(
-            call.inbound(Turn.ANSWER, text=call.speech, digits=call.digits)
+    async def _consent(self, call: Call) -> Answered:
+        return await self._turn(
+            call, call.inbound(Turn.ANSWER, text=call.speech, digits=call.digits)
         )
-        return await self._present(call, reply)
 
-    async def _help(self, call: Call) -> VoiceResponse:
+    async def _turn(self, call: Call, inbound: Inbound) -> Answered:
+        """A turn for the core, its Reply spoken as TwiML and kept with the turn (one
+        transaction), so Twilio's retry of this request gets the same answer."""
+
+        async def respond(reply: Reply) -> str:
+            return twiml.render(await self._present(call, reply))
+
+        assert call.replay_key is not None
+        _, body = await self._gateway.answer(inbound, respond, call.replay_key)
+        return Answered(body)
+
+    async def _help(self, call: Call) -> VoiceResponse | Answered:
         if call.digits == "0":
             return await self._person(call)
         if call.speech is None:
@@ -206,10 +235,9 @@ class VoiceAdapter:
                 call.next(f"{BASE}/help", again="1"),
                 hints="",
             )
-        reply = await self._gateway.handle(call.inbound(Turn.MESSAGE, text=call.speech))
-        return await self._present(call, reply)
+        return await self._turn(call, call.inbound(Turn.MESSAGE, text=call.speech))
 
-    async def _notice(self, call: Call) -> VoiceResponse:
+    async def _notice(self, call: Call) -> VoiceResponse | Answered:
         if concern := await self._screen(call):
             return await self._safeguarding(call, concern)
         if call.digits == "0":
@@ -228,7 +256,7 @@ class VoiceAdapter:
             speech_timeout="3",
         )
 
-    async def _notice_address(self, call: Call) -> VoiceResponse:
+    async def _notice_address(self, call: Call) -> VoiceResponse | Answered:
         if concern := await self._screen(call):
             return await self._safeguarding(call, concern)
         if call.digits == "0":
@@ -245,7 +273,7 @@ class VoiceAdapter:
         retried = {"r": "1"} if call.query.get("r") else {}
         return twiml.ask([confirm], call.next(f"{BASE}/notice-confirm", a=sealed, **retried))
 
-    async def _notice_confirm(self, call: Call) -> VoiceResponse:
+    async def _notice_confirm(self, call: Call) -> VoiceResponse | Answered:
         if concern := await self._screen(call):
             return await self._safeguarding(call, concern)
         if call.digits == "0":
@@ -260,11 +288,11 @@ class VoiceAdapter:
             )
         except (ValueError, InvalidTag):  # altered or from another call
             return self._ask_for_help(call, [self._w["notice_not_understood"]])
-        if not await self._gateway.send_notice(Channel.VOICE, call.sid, address):
+        if not await self._gateway.send_notice(Channel.VOICE, call.sid, address, call.turn_id):
             return self._ask_for_help(call, [self._w["notice_not_understood"]])
         return self._ask_for_help(call, [self._w["notice_queued"], self._w["see_what_we_hold"]])
 
-    async def _callback(self, call: Call) -> VoiceResponse:
+    async def _callback(self, call: Call) -> VoiceResponse | Answered:
         if concern := await self._screen(call):
             return await self._safeguarding(call, concern)
         if call.digits == "0":
@@ -277,10 +305,9 @@ class VoiceAdapter:
             )
         return twiml.speak_and_hang_up([self._write_to_us(), self._w["goodbye"]])
 
-    async def _person(self, call: Call) -> VoiceResponse:
+    async def _person(self, call: Call) -> Answered:
         """ "Press 0 at any time to speak to a person": the greeting's promise, at every step."""
-        reply = await self._gateway.handle(call.inbound(Turn.ANSWER, digits="0"))
-        return await self._present(call, reply)
+        return await self._turn(call, call.inbound(Turn.ANSWER, digits="0"))
 
     async def _dialled(self, call: Call) -> VoiceResponse:
         status = (call.form.get("DialCallStatus") or "").lower()
@@ -307,8 +334,7 @@ class VoiceAdapter:
 
     async def _status(self, call: Call) -> VoiceResponse:
         if (call.form.get("CallStatus") or "").lower() in ENDED:
-            await self._gateway.handle(call.inbound(Turn.HANGUP))
-            await self._replays.forget_call(call.sid)
+            await self._gateway.handle(call.inbound(Turn.HANGUP))  # its answers go with it
         return VoiceResponse()
 
     # -- turning the core's Reply into speech ------------------------------------------------

@@ -44,6 +44,7 @@ class MemoryStore:
     concerns: list[ConcernInput] = field(default_factory=list)
     outbox: list[tuple[str, dict, str]] = field(default_factory=list)  # recipient, payload, ref
     replies_to: dict[str, int] = field(default_factory=dict)
+    answers: dict[str, tuple[str, str]] = field(default_factory=dict)  # key: thread, body
     tallies: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @contextlib.asynccontextmanager
@@ -112,7 +113,10 @@ class MemoryTurn:
     async def open_conversation(self, consent, contact, texts, turn_keys=()) -> str:  # noqa: ANN001
         keys = list(turn_keys) + [None] * (len(texts) - len(turn_keys))
         conversation = Conversation(
-            uuid.uuid4().hex, consent, contact, [("in", t, k) for t, k in zip(texts, keys)]
+            uuid.uuid4().hex,
+            consent,
+            contact,
+            [("in", t, k) for t, k in zip(texts, keys, strict=True)],
         )
         self.store.conversations[self._key] = conversation
         self.store.held.pop(self._key, None)
@@ -154,3 +158,10 @@ class MemoryTurn:
     async def tally(self, outcome: str) -> None:
         key = (str(self.channel), outcome)
         self.store.tallies[key] = self.store.tallies.get(key, 0) + 1
+
+    async def remember(self, request_key: str, body: str) -> str:
+        return self.store.answers.setdefault(request_key, (self.thread_ref, body))[1]
+
+    async def forget_answers(self) -> None:
+        for key in [k for k, (t, _) in self.store.answers.items() if t == self.thread_ref]:
+            del self.store.answers[key]

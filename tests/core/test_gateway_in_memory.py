@@ -66,9 +66,7 @@ async def test_a_written_yes_with_more_words_records_consent_and_keeps_the_words
     store = MemoryStore()
     core = gateway(store)
     await core.handle(email("t2", "About transport", "<m1@x>"))
-    reply = await core.handle(
-        email("t2", "Yes that is fine.\nPlease ring after 3pm.", "<m2@x>")
-    )
+    reply = await core.handle(email("t2", "Yes that is fine.\nPlease ring after 3pm.", "<m2@x>"))
     assert reply.answer is Answer.YES and reply.state is State.CONSENTED
     [conversation] = store.conversations.values()
     assert conversation.consent.method is ConsentMethod.EMAIL_REPLY

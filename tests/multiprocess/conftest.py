@@ -115,7 +115,9 @@ async def queued_mail(db: Database) -> list[tuple[str, dict]]:
     async with db.sessions() as session:
         rows = (await session.scalars(select(OutboxItem))).all()
     return [
-        (db.cipher.open(r.recipient_enc, RECIPIENT), json.loads(db.cipher.open(r.payload_enc, PAYLOAD)))
+        (
+            db.cipher.open(r.recipient_enc, RECIPIENT),
+            json.loads(db.cipher.open(r.payload_enc, PAYLOAD)),
+        )
         for r in rows
     ]
-

@@ -14,16 +14,19 @@ import asyncio
 import email.utils
 from email import policy
 
+import aiohttp
 import pytest
 
 from intake.core.gateway import REPLIES_PER_HOUR
-from storage.tables import ConsentRecord, Conversation, PendingItem, WebhookReplay
+from intake.voice.simulate import CallDriver, Twiml
+from storage.tables import ConsentRecord, Conversation, Message, PendingItem, WebhookReplay
 from tests.mail.conftest import parent_mail
 from tests.multiprocess.conftest import Process, count, queued_mail
 
 pytestmark = pytest.mark.postgres
 
 PARENT = "parent@example.org"
+ADDRESS, SPOKEN_ADDRESS = "jo.parent@example.org", "jo dot parent at example dot org"
 
 
 def new_mail(text: str) -> tuple[bytes, str]:
@@ -97,6 +100,55 @@ async def test_eight_new_threads_from_one_address_across_processes_get_five_repl
     assert len(set(asked)) == len(asked) and set(asked) <= {msgid for _, msgid in mails}
 
 
+async def consented_call(process: Process, http: aiohttp.ClientSession) -> tuple[CallDriver, Twiml]:
+    """A call that has said yes to records and yes to the notice: asked for its address."""
+    call = process.twilio(http)
+    consented = await call.answer(await call.start(), digits="1")
+    asked = await call.answer(consented, digits="1")
+    assert asked.gather_action and "/notice-address" in asked.gather_action
+    return call, asked
+
+
+async def test_a_spoken_address_retried_across_processes_and_a_restart_gets_the_same_twiml(
+    process, shared_db, http
+):
+    # The answer seals the address into the next step's URL afresh each time it is worked
+    # out, so only the kept first answer can make every repeat identical.
+    async with process("a") as a, process("b") as b:
+        call, asked = await consented_call(a, http)
+        spoken = call.form(SpeechResult=SPOKEN_ADDRESS, Confidence="0.87")
+        first = await asyncio.gather(
+            a.twilio(http).post(asked.gather_action, spoken),
+            b.twilio(http).post(asked.gather_action, spoken),
+        )
+    async with process("c") as c:
+        again = await c.twilio(http).post(asked.gather_action, spoken)
+        docs = [*first, again]
+        assert [d.status for d in docs] == [200, 200, 200]
+        assert {d.raw for d in docs} == {docs[0].raw}
+        assert "/notice-confirm" in (docs[0].gather_action or "")
+        done = await c.twilio(http).post(docs[0].gather_action, call.form(Digits="1"))
+    assert done.status == 200 and "/help" in (done.gather_action or "")
+    assert [(to, p["purpose"]) for to, p in await queued_mail(shared_db)] == [(ADDRESS, "notice")]
+
+
+async def test_a_confirmed_notice_reaching_both_processes_at_once_is_emailed_once(
+    process, shared_db, http
+):
+    async with process("a") as a, process("b") as b:
+        call, asked = await consented_call(a, http)
+        spoken = call.form(SpeechResult=SPOKEN_ADDRESS, Confidence="0.87")
+        confirm = await a.twilio(http).post(asked.gather_action, spoken)
+        yes = call.form(Digits="1")
+        docs = await asyncio.gather(
+            a.twilio(http).post(confirm.gather_action, yes),
+            b.twilio(http).post(confirm.gather_action, yes),
+        )
+        assert [d.status for d in docs] == [200, 200] and docs[0].raw == docs[1].raw
+    assert [(to, p["purpose"]) for to, p in await queued_mail(shared_db)] == [(ADDRESS, "notice")]
+    assert await count(shared_db, Message, Message.direction == "out") == 1
+
+
 async def test_a_call_that_ends_leaves_no_webhook_answers_behind(process, shared_db, http):
     async with process("a") as a, process("b") as b:
         call = a.twilio(http)
@@ -104,9 +156,10 @@ async def test_a_call_that_ends_leaves_no_webhook_answers_behind(process, shared
         consented = await b.twilio(http).post(greeting.gather_action, call.form(Digits="1"))
         assert consented.status == 200
         ended = call.form(CallStatus="completed", CallDuration="42")
-        await asyncio.gather(
+        statuses = await asyncio.gather(
             a.twilio(http).post("/twilio/status", ended),
             b.twilio(http).post("/twilio/status", ended),
         )
+        assert [s.status for s in statuses] == [204, 204]
         call_hash = a.services.records.keys.of("call", call.sid)
     assert await count(shared_db, WebhookReplay, WebhookReplay.call_hash == call_hash) == 0
