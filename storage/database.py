@@ -55,9 +55,23 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction, committed on success and rolled back on error."""
-        async with self._write_lock, self.sessions() as session, session.begin():
-            yield session
+        """One write transaction, committed on success and rolled back on error.
+
+        The connection is taken from the pool before the writer's turn, never while holding it:
+        a writer waiting for a connection that waiting writers hold would wait for ever."""
+        async with self.sessions() as session:
+            await session.connection()
+            async with self._write_lock:
+                try:
+                    yield session
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
+
+    def writer(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """The turn of SQLite's one writer in this process (nothing to wait for elsewhere)."""
+        return self._write_lock
 
     @contextlib.asynccontextmanager
     async def within(self, session: AsyncSession | None) -> AsyncIterator[AsyncSession]:
@@ -91,10 +105,11 @@ class Database:
         """
         if not self.is_sqlite:
             return
-        async with self._write_lock:  # no writer mid-way: only readers can delay it
+        # The connection first (see transaction); no writer mid-way: only readers can delay it.
+        async with self.engine.connect() as conn, self._write_lock:
             for _ in range(200):
-                async with self.engine.connect() as conn:
-                    row = (await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))).one()
+                row = (await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))).one()
+                await conn.commit()
                 if row[0] == 0:
                     return
                 await asyncio.sleep(0.01)

@@ -39,7 +39,11 @@ def make_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(
-            url, connect_args={"timeout": 10}, pool_size=20, max_overflow=10
+            # more than storage.turns.TURNS_AT_ONCE: turns may wait holding one each
+            url,
+            connect_args={"timeout": 10},
+            pool_size=20,
+            max_overflow=10,
         )
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database, new_id
@@ -58,8 +58,9 @@ class Outbox:
     ) -> str:
         """Queue one item; inside `session` when given, so it commits with the caller's change."""
         now = now or utcnow()
-        row = OutboxItem(
-            id=new_id(),
+        item_id = new_id()
+        statement = insert(OutboxItem.__table__).values(
+            id=item_id,
             kind=kind,
             recipient_enc=self._cipher.seal(recipient, RECIPIENT),
             payload_enc=self._cipher.seal(json.dumps(payload), PAYLOAD),
@@ -69,12 +70,9 @@ class Outbox:
             next_attempt_at=now,
             created_at=now,
         )
-        if session is not None:
-            session.add(row)
-        else:
-            async with self._db.transaction() as own:
-                own.add(row)
-        return row.id
+        async with self._db.within(session) as s:
+            await s.execute(statement)
+        return item_id
 
     async def has_queued(self, reference: str) -> bool:
         async with self._db.sessions() as session:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,9 @@ from storage.values import utcnow
 BODY = "webhook_replays.body"
 TTL = timedelta(minutes=15)
 _TABLE = WebhookReplay.__table__
+_ANSWER = select(_TABLE.c.body_enc, _TABLE.c.expires_at).where(
+    _TABLE.c.request_hash == bindparam("key")
+)
 
 
 class WebhookReplays:
@@ -40,13 +43,7 @@ class WebhookReplays:
     async def answer_for(self, request_key: str) -> str | None:
         """The answer already given to this request, if any (and not expired)."""
         async with self._db.sessions() as session:
-            row = (
-                await session.execute(
-                    select(_TABLE.c.body_enc, _TABLE.c.expires_at).where(
-                        _TABLE.c.request_hash == request_key
-                    )
-                )
-            ).first()
+            row = (await session.execute(_ANSWER, {"key": request_key})).first()
         if row is None or row.body_enc is None or row.expires_at <= utcnow():
             return None
         return self._cipher.open(row.body_enc, BODY)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import Integer, bindparam, delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
@@ -16,6 +16,21 @@ from storage.values import Contact, utcnow
 
 WINDOW = timedelta(hours=1)
 _TABLE = AutoReplyRateLimit.__table__
+# One statement: count this reply only if fewer than :limit went to the address in the window
+# (older rows are the purge worker's to delete).
+_SENT = (
+    select(func.count())
+    .select_from(_TABLE)
+    .where(_TABLE.c.contact_hash == bindparam("key"), _TABLE.c.sent_at > bindparam("since"))
+    .scalar_subquery()
+)
+_COUNT_ONE = insert(_TABLE).from_select(
+    ["contact_hash", "sent_at"],
+    select(
+        bindparam("key", type_=_TABLE.c.contact_hash.type),
+        bindparam("now", type_=_TABLE.c.sent_at.type),
+    ).where(bindparam("limit", type_=Integer()) > _SENT),
+)
 
 
 def advisory_key(value: str) -> int:
@@ -39,15 +54,10 @@ class AutoReplyLimit:
         async with self._db.within(session) as s:
             if not self._db.is_sqlite:  # SQLite has one writer; PostgreSQL takes turns here
                 await s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(key)})
-            sent = await s.scalar(  # older rows are the purge worker's to delete
-                select(func.count())
-                .select_from(_TABLE)
-                .where(_TABLE.c.contact_hash == key, _TABLE.c.sent_at > now - WINDOW)
+            counted = await s.execute(
+                _COUNT_ONE, {"key": key, "now": now, "since": now - WINDOW, "limit": per_hour}
             )
-            if (sent or 0) >= per_hour:
-                return False
-            await s.execute(insert(_TABLE).values(contact_hash=key, sent_at=now))
-        return True
+        return bool(counted.rowcount)
 
     async def purge_expired(self) -> int:
         async with self._db.transaction() as session:

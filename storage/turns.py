@@ -9,14 +9,16 @@ reaches another process sees what the first one did.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, literal_column, null, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.conversations import ThreadConversation
@@ -28,6 +30,32 @@ if TYPE_CHECKING:
     from storage.records import Records
 
 OnExpired = Callable[["ThreadTurn", HeldItem], Awaitable[None]]
+_C, _P = Conversation.__table__.c, PendingItem.__table__.c
+# Where a thread stands, in one round trip: its held item and its conversation, by keyed hash.
+# (For a conversation, "state" carries the contact's kind, or NULL when there is no contact.)
+_STATE = union_all(
+    select(
+        literal_column("'held'").label("kind"),
+        _P.id,
+        _P.channel,
+        _P.state,
+        _P.payload_enc,
+        _P.created_at,
+        _P.expires_at,
+        _P.contact_hash,
+    ).where(_P.thread_hash == bindparam("key")),
+    select(
+        literal_column("'conversation'"),
+        _C.id,
+        _C.channel,
+        _C.contact_kind,
+        null(),
+        null(),
+        null(),
+        _C.contact_hash,
+    ).where(_C.thread_hash == bindparam("key")),
+)
+TURNS_AT_ONCE = 16  # on SQLite, below the engine's pool of connections (storage.engine)
 
 
 @dataclass(frozen=True)
@@ -39,25 +67,41 @@ class ThreadState:
 
 
 class ThreadTurn:
-    """The operations of one turn, all in its transaction."""
+    """The operations of one turn, all in its transaction. Every change first calls `_write`,
+    which on SQLite takes the database's one writer's turn only then: a turn's reads do not keep
+    other threads' turns waiting."""
 
     def __init__(
-        self, records: Records, session: AsyncSession, channel: Channel, thread_ref: str
+        self,
+        records: Records,
+        session: AsyncSession,
+        channel: Channel,
+        thread_ref: str,
+        take_writer: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._r = records
         self._s = session
         self.channel = channel
         self.thread_ref = thread_ref
         self.purged = False  # freed pages to erase once committed
+        self._take_writer = take_writer
+
+    async def _write(self) -> None:
+        if self._take_writer is not None:
+            take, self._take_writer = self._take_writer, None
+            await take()
 
     async def state(self) -> ThreadState:
-        conversation = await self._r.conversations.for_thread(
-            self.channel, self.thread_ref, session=self._s
-        )
-        if conversation is not None:
-            return ThreadState(conversation, None)
+        """Its conversation, else what is held (unexpired): one query for both."""
+        key = self._r.keys.thread(self.channel, self.thread_ref)
+        rows = (await self._s.execute(_STATE, {"key": key})).all()
+        for row in rows:
+            if row.kind == "conversation":
+                found = ThreadConversation(row.id, row.contact_hash, row.state is not None)
+                return ThreadState(found, None)
+        held = next((r for r in rows if r.expires_at > utcnow()), None)
         return ThreadState(
-            None, await self._r.pending.held(self.channel, self.thread_ref, session=self._s)
+            None, None if held is None else self._r.pending.view(held, self.thread_ref)
         )
 
     def contact_key(self, contact: Contact) -> str:
@@ -73,6 +117,7 @@ class ThreadTurn:
         data: dict,
         previous: HeldItem | None,
     ) -> HeldItem:
+        await self._write()
         return await self._r.pending.hold(
             self.channel,
             self.thread_ref,
@@ -86,11 +131,13 @@ class ThreadTurn:
         )
 
     async def mark_declined(self, ttl: timedelta) -> None:
+        await self._write()
         await self._r.pending.mark_declined(self.channel, self.thread_ref, ttl, session=self._s)
         self.purged = True
 
     async def release(self, outcome: str | None) -> None:
         """Delete what is held (a hang-up), counting the outcome."""
+        await self._write()
         await self._r.pending.purge(self.channel, self.thread_ref, outcome, session=self._s)
         self.purged = True
 
@@ -101,6 +148,7 @@ class ThreadTurn:
         texts: tuple[str, ...],
         turn_keys: tuple[str | None, ...] = (),
     ) -> str:
+        await self._write()
         return await self._r.conversations.open(
             consent, contact=contact, texts=texts, turn_keys=turn_keys, session=self._s
         )
@@ -108,24 +156,29 @@ class ThreadTurn:
     async def add_message(
         self, conversation_id: str, body: str, *, direction: str = "in", turn_key: str | None
     ) -> str | None:
+        await self._write()
         return await self._r.conversations.add_message(
             conversation_id, body, direction=direction, turn_key=turn_key, session=self._s
         )
 
     async def close_conversation(self, conversation_id: str) -> None:
+        await self._write()
         await self._r.conversations.close(conversation_id, session=self._s)
 
     async def request_callback(self, conversation_id: str) -> None:
+        await self._write()
         await self._r.conversations.request_callback(conversation_id, session=self._s)
 
     async def queue(self, recipient: str, payload: dict, purpose: str) -> None:
         """Queue an email to the parent, committed with the turn (never without it)."""
+        await self._write()
         await self._r.outbox.enqueue(
             "email", recipient, payload, reference=self.reference(purpose), session=self._s
         )
 
     async def discard(self, purpose: str) -> None:
         """Drop a queued email of this thread nobody needs any more (an unsent request)."""
+        await self._write()
         if await self._r.outbox.discard(self.reference(purpose), session=self._s):
             self.purged = True
 
@@ -138,15 +191,19 @@ class ThreadTurn:
         return found is not None
 
     async def allow_auto_reply(self, contact: Contact, per_hour: int) -> bool:
+        await self._write()
         return await self._r.reply_limit.allow(contact, per_hour, session=self._s)
 
     async def tally(self, outcome: str) -> None:
+        await self._write()
         await self._r.tallies.count(self.channel, outcome, session=self._s)
 
     async def remember(self, request_key: str, body: str) -> str:
+        await self._write()
         return await self._r.replays.keep(request_key, self.thread_ref, body, session=self._s)
 
     async def forget_answers(self) -> None:
+        await self._write()
         await self._r.replays.forget_call(self.thread_ref, session=self._s)
 
     def reference(self, purpose: str) -> str:
@@ -162,17 +219,40 @@ class ThreadTurns:
     def __init__(self, records: Records) -> None:
         self._r = records
         self._db = records.db
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Turns waiting for the writer hold pooled connections; leave some for everything else
+        # (the writer's own reads, concerns, workers), so the one writer can always finish.
+        self._room = asyncio.Semaphore(TURNS_AT_ONCE)
 
     @contextlib.asynccontextmanager
     async def begin(self, channel: Channel, thread_ref: str) -> AsyncIterator[ThreadTurn]:
         """A turn of one thread: locked against the thread's other turns, committed at the end
         (or rolled back if the turn fails), freed pages erased after a purge."""
-        async with self._db.transaction() as session:
-            if not self._db.is_sqlite:
-                key = advisory_key(self._r.keys.thread(channel, thread_ref))
-                await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
-            turn = ThreadTurn(self._r, session, channel, thread_ref)
-            yield turn
+        key = self._r.keys.thread(channel, thread_ref)
+        if not self._db.is_sqlite:
+            async with self._db.transaction() as session:
+                await session.execute(
+                    text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(key)}
+                )
+                turn = ThreadTurn(self._r, session, channel, thread_ref)
+                yield turn
+        else:  # one process: the thread's turns queue here; the one writer is taken at need
+            lock = self._locks.get(key)
+            if lock is None:
+                lock = self._locks[key] = asyncio.Lock()
+            async with lock, self._room, contextlib.AsyncExitStack() as stack:
+                session = await stack.enter_async_context(self._db.sessions())
+
+                async def take_writer() -> None:
+                    await stack.enter_async_context(self._db.writer())
+
+                turn = ThreadTurn(self._r, session, channel, thread_ref, take_writer)
+                try:
+                    yield turn
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
         if turn.purged:
             await self._r.pending.erase_after_commit(wait=False)
 

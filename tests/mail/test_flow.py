@@ -271,3 +271,19 @@ async def test_a_repeated_no_opens_nothing_and_asks_nothing(mail_gateway):
     await asyncio.sleep(0.05)
     assert len(gw.relay.messages) == 2  # the consent request and one "nothing was kept"
     assert (await _sar(gw))["pending_hold"] == []
+
+
+async def test_one_address_gets_at_most_five_automatic_replies_an_hour(mail_gateway):
+    """A sender who writes again and again (or a forged one) cannot make us mail without end:
+    every message is still held, but only five consent requests go to the address."""
+    gw = mail_gateway
+    for n in range(8):
+        message = parent_mail(f"Message {n} about transport", msgid=f"<many-{n}@example.org>")
+        assert (await gw.send(message))[0] == 250
+    await gw.relay.wait_for(5)
+    await gw.outbox_drained()
+    await asyncio.sleep(0.2)
+    assert len(gw.relay.messages) == 5
+    assert {tuple(rcpts) for rcpts, _ in gw.relay.messages} == {(PARENT,)}
+    assert len((await _sar(gw))["pending_hold"]) == 8
+    assert gw.services.metrics.value("intake_mail_replies_limited_total") == 3
