@@ -40,10 +40,15 @@ class WebhookReplays:
     def request_key(self, fingerprint: str) -> str:
         return self._keys.of("webhook", fingerprint)
 
-    async def answer_for(self, request_key: str) -> str | None:
+    async def answer_for(
+        self, request_key: str, *, session: AsyncSession | None = None
+    ) -> str | None:
         """The answer already given to this request, if any (and not expired)."""
-        async with self._db.sessions() as session:
+        if session is not None:
             row = (await session.execute(_ANSWER, {"key": request_key})).first()
+        else:
+            async with self._db.sessions() as own:
+                row = (await own.execute(_ANSWER, {"key": request_key})).first()
         if row is None or row.body_enc is None or row.expires_at <= utcnow():
             return None
         return self._cipher.open(row.body_enc, BODY)

@@ -198,6 +198,9 @@ class ThreadTurn:
         await self._write()
         await self._r.tallies.count(self.channel, outcome, session=self._s)
 
+    async def remembered(self, request_key: str) -> str | None:
+        return await self._r.replays.answer_for(request_key, session=self._s)
+
     async def remember(self, request_key: str, body: str) -> str:
         await self._write()
         return await self._r.replays.keep(request_key, self.thread_ref, body, session=self._s)

@@ -97,29 +97,32 @@ class Gateway:
     # -- a turn ----------------------------------------------------------------------------------
     async def handle(self, inbound: Inbound) -> Reply:
         """Process one turn: risk first, then one locked transaction of the thread."""
-        reply, _ = await self._handle(inbound, None, None)
-        return reply
+        return await self._handle(inbound)
 
-    async def answer(
-        self, inbound: Inbound, respond: Respond, remember_as: str
-    ) -> tuple[Reply, str]:
+    async def answer(self, inbound: Inbound, respond: Respond, remember_as: str) -> str:
         """Process one turn and keep the channel's answer to it (`respond` renders the Reply,
         e.g. as TwiML) in the same transaction, so a retry of the request, at any process or
-        after a restart, gets the same answer and changes nothing twice. `respond` runs with the
-        thread locked: it may read, but must not start another turn."""
-        reply, body = await self._handle(inbound, respond, remember_as)
-        assert body is not None
-        return reply, body
+        after a restart, gets the same answer and changes nothing twice: the kept answer is
+        looked for first, with the thread locked. `respond` runs with the thread locked: it
+        may read, but must not start another turn."""
+        async with self._threads.begin(inbound.channel, inbound.thread_ref) as turn:
+            kept = await turn.remembered(remember_as)
+            if kept is not None:
+                return kept
+            concern_id = await self.screen(inbound)  # its own transaction, kept if this fails
+            reply, queued = await self._turn(turn, inbound, concern_id)
+            body = await turn.remember(remember_as, await respond(reply))
+        self._done(inbound, reply, queued)
+        return body
 
-    async def _handle(
-        self, inbound: Inbound, respond: Respond | None, remember_as: str | None
-    ) -> tuple[Reply, str | None]:
+    async def _handle(self, inbound: Inbound) -> Reply:
         concern_id = await self.screen(inbound)
-        body = None
         async with self._threads.begin(inbound.channel, inbound.thread_ref) as turn:
             reply, queued = await self._turn(turn, inbound, concern_id)
-            if respond is not None and remember_as is not None:
-                body = await turn.remember(remember_as, await respond(reply))
+        self._done(inbound, reply, queued)
+        return reply
+
+    def _done(self, inbound: Inbound, reply: Reply, queued: bool) -> None:
         if queued and self._on_queued is not None:
             self._on_queued()
         self._metrics.count("intake_turns_total", channel=str(inbound.channel), action=reply.action)
@@ -131,9 +134,8 @@ class Gateway:
             state=str(reply.state),
             action=str(reply.action),
             conversation_id=reply.conversation_id,
-            concern_id=concern_id,
+            concern_id=reply.concern_id,
         )
-        return reply, body
 
     async def screen(self, inbound: Inbound) -> str | None:
         """Risk first, for words the core is not asked to keep (an adapter's side questions,

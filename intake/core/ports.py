@@ -110,6 +110,10 @@ class TurnStore(Protocol):
 
     async def tally(self, outcome: str) -> None: ...
 
+    async def remembered(self, request_key: str) -> str | None:
+        """The answer kept for this request by an earlier turn, if any."""
+        ...
+
     async def remember(self, request_key: str, body: str) -> str:
         """Keep the answer to a request with the turn; returns the answer to give (the one
         kept first, when another process answered the same request at the same moment)."""

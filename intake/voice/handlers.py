@@ -55,6 +55,9 @@ STEPS = {  # each webhook's path and the step that answers it
     STATUS: "_status",
 }
 VOICE_ROUTES = tuple(STEPS)
+# Steps whose every change is a turn of the core, which keeps their answer with the turn (the
+# others only ask or dial, and their answer is kept after).
+TURNS = frozenset({BASE, f"{BASE}/consent", f"{BASE}/help"})
 EMAIL_HINTS = "at, dot, gmail, hotmail, outlook, yahoo, icloud, btinternet, co dot uk, com"
 
 
@@ -138,7 +141,7 @@ class VoiceAdapter:
         self._rota: dict[str, OnCallEntry | None] = {"primary": None, "deputy": None}
 
         self.handlers: dict[str, Callable[[web.Request], Awaitable[web.Response]]] = {
-            path: self._webhook(getattr(self, name), twiml_reply=path != STATUS)
+            path: self._webhook(path, getattr(self, name), twiml_reply=path != STATUS)
             for path, name in STEPS.items()
         }
         """Every webhook this adapter answers, by path (VOICE_ROUTES)."""
@@ -151,7 +154,7 @@ class VoiceAdapter:
             log_event(log, "rota_unavailable", logging.WARNING, error=type(exc).__name__)
 
     # -- the envelope every webhook goes through ------------------------------------------------
-    def _webhook(self, step: Step, twiml_reply: bool = True):  # noqa: ANN202
+    def _webhook(self, path: str, step: Step, twiml_reply: bool = True):  # noqa: ANN202
         async def handle(request: web.Request) -> web.Response:
             form = await read_signed_form(request, self._signature)
             if isinstance(form, web.Response):
@@ -166,7 +169,8 @@ class VoiceAdapter:
             replay_key = None  # a status callback is not answered, so none is kept
             if twiml_reply:
                 replay_key = self._replays.request_key(fingerprint(request.path_qs, form))
-                if (cached := await self._replayed(replay_key)) is not None:
+                # A turn looks for its kept answer itself, with the thread locked.
+                if path not in TURNS and (cached := await self._replayed(replay_key)) is not None:
                     return _xml(cached)
             call = Call(
                 sid=sid,
@@ -215,8 +219,7 @@ class VoiceAdapter:
             return twiml.render(await self._present(call, reply))
 
         assert call.replay_key is not None
-        _, body = await self._gateway.answer(inbound, respond, call.replay_key)
-        return Answered(body)
+        return Answered(await self._gateway.answer(inbound, respond, call.replay_key))
 
     async def _help(self, call: Call) -> VoiceResponse | Answered:
         if call.digits == "0":

@@ -159,6 +159,10 @@ class MemoryTurn:
         key = (str(self.channel), outcome)
         self.store.tallies[key] = self.store.tallies.get(key, 0) + 1
 
+    async def remembered(self, request_key: str) -> str | None:
+        found = self.store.answers.get(request_key)
+        return None if found is None else found[1]
+
     async def remember(self, request_key: str, body: str) -> str:
         return self.store.answers.setdefault(request_key, (self.thread_ref, body))[1]
 
