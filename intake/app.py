@@ -229,9 +229,9 @@ def create_app(
     smtp: bool = True,
     tune: Callable[[Services], None] | None = None,
 ) -> web.Application:
-    """The whole gateway as one aiohttp application that owns its lifecycle: the database, then
-    the services, the SMTP server and every worker, each an aiohttp cleanup context, started in
-    that order and stopped in reverse. `intake serve` and the tests both run this.
+    """The whole gateway as one aiohttp application that owns its lifecycle: the database and
+    the services, every worker, then the SMTP server, each an aiohttp cleanup context, started
+    in that order and stopped in reverse. `intake serve` and the tests both run this.
 
     Routes are fixed before start; they reach the services through the app once they exist.
     `tune` lets a test adjust services (e.g. quicker retries) before anything runs.
@@ -252,9 +252,10 @@ def create_app(
             await db.close()
 
     app.cleanup_ctx.append(services_context)
-    if smtp:
+    for name, run in WORKERS:
+        app.cleanup_ctx.append(_worker(name, run))
+    if smtp:  # last in, first out: mail stops arriving before the workers stop
         app.cleanup_ctx.append(_smtp_context(settings))
-    app.cleanup_ctx.append(_workers)
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -325,28 +326,48 @@ def twilio_signature(settings: Settings, db: Database) -> TwilioSignature:
     return TwilioSignature(token, settings.public_url)
 
 
-async def _workers(app: web.Application) -> AsyncIterator[None]:
-    services = app[SERVICES]
+Worker = Callable[[Services, asyncio.Event], Awaitable[None]]
+
+
+def _worker(name: str, run: Worker) -> Callable[[web.Application], AsyncIterator[None]]:
+    """One background worker as a cleanup context: started with the app, asked to stop (and
+    awaited) before the services it uses are closed."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run(app[SERVICES], stop), name=name)
+        yield
+        stop.set()
+        await asyncio.gather(task, return_exceptions=True)
+
+    return context
+
+
+async def _purge(services: Services, stop: asyncio.Event) -> None:
+    """Holds nobody answered, webhook answers and reply counts past their time."""
     records = services.records
-    stop = asyncio.Event()
     purges = {
         "held": services.gateway.expire_holds,
         "webhook_replays": records.replays.purge_expired,
         "auto_reply_rate_limit": records.reply_limit.purge_expired,
     }
+    await run_purge_worker(purges, services.settings.purge_interval, stop, services.metrics)
+
+
+async def _send_mail(services: Services, stop: asyncio.Event) -> None:
+    await services.mail_sender.run(stop)
+
+
+async def _alert(services: Services, stop: asyncio.Event) -> None:
+    """Alerts retried and escalated; the SMS client closed once the worker has stopped."""
     interval = max(1.0, min(15.0, services.settings.escalate_after.total_seconds() / 4))
-    tasks = [
-        asyncio.create_task(
-            run_purge_worker(purges, services.settings.purge_interval, stop, services.metrics),
-            name="purge-worker",
-        ),
-        asyncio.create_task(services.mail_sender.run(stop), name="outbox-sender"),
-        asyncio.create_task(services.alerter.run(stop, interval), name="alert-worker"),
-    ]
-    yield
-    stop.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    await services.alerter.close()
+    try:
+        await services.alerter.run(stop, interval)
+    finally:
+        await services.alerter.close()
+
+
+WORKERS = (("purge-worker", _purge), ("outbox-sender", _send_mail), ("alert-worker", _alert))
 
 
 async def serve(settings: Settings, risk: RiskAssessor | None = None) -> None:
