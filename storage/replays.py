@@ -9,7 +9,7 @@ TTL, whichever is first.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -49,9 +49,13 @@ class WebhookReplays:
         else:
             async with self._db.sessions() as own:
                 row = (await own.execute(_ANSWER, {"key": request_key})).first()
-        if row is None or row.body_enc is None or row.expires_at <= utcnow():
+        return None if row is None else self.open_answer(row.body_enc, row.expires_at)
+
+    def open_answer(self, sealed: bytes | None, expires_at: datetime) -> str | None:
+        """A stored answer, decrypted; None when there is none or it has expired."""
+        if sealed is None or expires_at <= utcnow():
             return None
-        return self._cipher.open(row.body_enc, BODY)
+        return self._cipher.open(sealed, BODY)
 
     async def keep(
         self, request_key: str, call_ref: str, body: str, *, session: AsyncSession | None = None

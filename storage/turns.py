@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.conversations import ThreadConversation
 from storage.reply_limits import advisory_key
-from storage.tables import Conversation, OutboxItem, PendingItem
+from storage.tables import Conversation, OutboxItem, PendingItem, WebhookReplay
 from storage.values import Channel, ConcernInput, ConsentGiven, Contact, HeldItem, utcnow
 
 if TYPE_CHECKING:
@@ -55,6 +55,21 @@ _STATE = union_all(
         _C.contact_hash,
     ).where(_C.thread_hash == bindparam("key")),
 )
+_R = WebhookReplay.__table__.c
+# The same, with the answer kept for a request (a webhook's retry), for turns that keep one.
+_STATE_AND_ANSWER = union_all(
+    *_STATE.selects,
+    select(
+        literal_column("'answer'"),
+        _R.request_hash,
+        null(),
+        null(),
+        _R.body_enc,
+        _R.created_at,
+        _R.expires_at,
+        null(),
+    ).where(_R.request_hash == bindparam("request")),
+)
 TURNS_AT_ONCE = 16  # on SQLite, below the engine's pool of connections (storage.engine)
 
 
@@ -85,6 +100,7 @@ class ThreadTurn:
         self.thread_ref = thread_ref
         self.purged = False  # freed pages to erase once committed
         self._take_writer = take_writer
+        self._prefetched: list | None = None
 
     async def _write(self) -> None:
         if self._take_writer is not None:
@@ -92,14 +108,17 @@ class ThreadTurn:
             await take()
 
     async def state(self) -> ThreadState:
-        """Its conversation, else what is held (unexpired): one query for both."""
-        key = self._r.keys.thread(self.channel, self.thread_ref)
-        rows = (await self._s.execute(_STATE, {"key": key})).all()
+        """Its conversation, else what is held (unexpired): one query for both (none, when
+        `remembered` read it already)."""
+        rows, self._prefetched = self._prefetched, None
+        if rows is None:
+            key = self._r.keys.thread(self.channel, self.thread_ref)
+            rows = (await self._s.execute(_STATE, {"key": key})).all()
         for row in rows:
             if row.kind == "conversation":
                 found = ThreadConversation(row.id, row.contact_hash, row.state is not None)
                 return ThreadState(found, None)
-        held = next((r for r in rows if r.expires_at > utcnow()), None)
+        held = next((r for r in rows if r.kind == "held" and r.expires_at > utcnow()), None)
         return ThreadState(
             None, None if held is None else self._r.pending.view(held, self.thread_ref)
         )
@@ -199,7 +218,16 @@ class ThreadTurn:
         await self._r.tallies.count(self.channel, outcome, session=self._s)
 
     async def remembered(self, request_key: str) -> str | None:
-        return await self._r.replays.answer_for(request_key, session=self._s)
+        """The answer kept for this request, read with the thread's state in one query."""
+        key = self._r.keys.thread(self.channel, self.thread_ref)
+        rows = (
+            await self._s.execute(_STATE_AND_ANSWER, {"key": key, "request": request_key})
+        ).all()
+        self._prefetched = [r for r in rows if r.kind != "answer"]
+        answer = next((r for r in rows if r.kind == "answer"), None)
+        if answer is None:
+            return None
+        return self._r.replays.open_answer(answer.payload_enc, answer.expires_at)
 
     async def remember(self, request_key: str, body: str) -> str:
         await self._write()
