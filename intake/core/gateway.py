@@ -10,13 +10,21 @@ Reply, or from a method of this class.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from intake.core.answers import BARE_ANSWER, Answer, answer_line, interpret, read_written
-from intake.core.ports import REFERENCE, Purpose, ReplyComposer, ThreadStore, TurnStore
+from intake.core.ports import (
+    REFERENCE,
+    Purpose,
+    ReplyComposer,
+    ThreadConversationView,
+    ThreadStore,
+    TurnStore,
+)
 from intake.core.states import Effect, Event, EventKind, State, Transition, step
 from intake.core.types import (
     Action,
@@ -30,7 +38,15 @@ from intake.core.types import (
 from intake.core.wording import Wording
 from intake.logs import log_event
 from intake.metrics import Metrics
-from storage.values import Channel, ConcernInput, ConsentGiven, ConsentMethod, HeldItem, utcnow
+from storage.values import (
+    Channel,
+    ConcernInput,
+    ConsentGiven,
+    ConsentMethod,
+    Contact,
+    HeldItem,
+    utcnow,
+)
 
 log = logging.getLogger("intake.gateway")
 
@@ -214,12 +230,12 @@ class Gateway:
             else:  # hung up: before answering counts as no answer; a decline was counted already
                 asking = held is not None and held.state == State.ASKING_CONSENT
                 await turn.release("no_answer" if asking else None)
-        if inbound.turn is Turn.HANGUP:
-            await turn.forget_answers()  # what was said back to the caller goes with the call
         elif transition.state is State.ASKING_CONSENT:
             queued = await self._keep_asking(
                 turn, inbound, held, contact, transition, turn_key, repeated
             )
+        if inbound.turn is Turn.HANGUP:
+            await turn.forget_answers()  # what was said back to the caller goes with the call
 
         action = Action.NOTHING
         for effect in effects:
@@ -245,7 +261,7 @@ class Gateway:
         turn: TurnStore,
         inbound: Inbound,
         held: HeldItem | None,
-        contact: object,
+        contact: Contact | None,
         transition: Transition,
         turn_key: str | None,
         repeated: bool,
@@ -281,9 +297,9 @@ class Gateway:
         turn: TurnStore,
         inbound: Inbound,
         held: HeldItem | None,
-        contact: object,
+        contact: Contact | None,
         first: dict,
-        expires: object,
+        expires: datetime,
     ) -> bool:
         """The one consent request of a thread, unless queued already or over the limit of
         automatic replies to that address."""
@@ -307,7 +323,7 @@ class Gateway:
         purpose: Purpose,
         inbound: Inbound,
         held: HeldItem | None,
-        contact: object,
+        contact: Contact | None,
     ) -> bool:
         """A reply to the parent where the channel writes back: queued with the turn."""
         composer = self._composers.get(inbound.channel)
@@ -321,7 +337,7 @@ class Gateway:
 
     # -- what channels ask of the core between turns ----------------------------------------------
     async def find_thread(
-        self, channel: Channel, thread_refs: list[str], contact: object
+        self, channel: Channel, thread_refs: list[str], contact: Contact
     ) -> str | None:
         """The first of the references a message cites that continues this parent's thread."""
         return await self._threads.find(channel, thread_refs, contact)
@@ -412,14 +428,14 @@ class Gateway:
         inbound: Inbound,
         action: Action,
         state: State,
-        conversation: object,
+        conversation: ThreadConversationView | None,
         concern_id: str | None,
     ) -> Reply:
         return Reply(
             action=action,
             state=state,
             say=self._words(action, inbound.channel),
-            conversation_id=getattr(conversation, "id", None) if state is State.CONSENTED else None,
+            conversation_id=conversation.id if conversation and state is State.CONSENTED else None,
             concern_id=concern_id,
         )
 
@@ -492,9 +508,7 @@ def _data(held: HeldItem | None, key: str, default: object) -> object:
 
 
 def _with(reply: Reply, **changes: object) -> Reply:
-    from dataclasses import replace
-
-    return replace(reply, **changes)
+    return dataclasses.replace(reply, **changes)
 
 
 def _turn_key(turn_id: str | None) -> str | None:
