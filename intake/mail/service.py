@@ -33,7 +33,7 @@ from intake.mail.parsing import ParsedMail, parse_message
 from intake.mail.replies import MailReplies
 from intake.mail.threads import candidate_tokens, token_for_message
 from intake.metrics import Metrics
-from storage.crypto import Keyring
+from storage.crypto import FieldCipher, Keyring
 from storage.values import Channel, Contact
 
 log = logging.getLogger("intake.mail")
@@ -69,6 +69,7 @@ class MailService:
         self.domain = replies.domain
         self.accepted = frozenset({self.address, *(a.strip().lower() for a in extra_addresses)})
         self.metrics = metrics or Metrics()
+        self._hashes = FieldCipher(keyring)
         gateway.add_composer(EMAIL, replies)
 
     def accepts(self, recipient: str) -> bool:
@@ -147,12 +148,10 @@ class MailService:
         return "declined" if reply.answer is Answer.NO else "gone"
 
     def _thread_id(self, token: str | None) -> str | None:
-        return None if token is None else self.keyring_hash(token)[:12]
-
-    def keyring_hash(self, token: str) -> str:
-        from storage.crypto import FieldCipher
-
-        return FieldCipher(self.keyring).lookup_hash("thread", f"{EMAIL}:{token}")
+        """An opaque id for the log: the thread's keyed hash, shortened."""
+        if token is None:
+            return None
+        return self._hashes.lookup_hash("thread", f"{EMAIL}:{token}")[:12]
 
 
 def _outcome(reply: Reply, *, continued: bool) -> str:
