@@ -18,13 +18,13 @@ from datetime import datetime, timedelta
 
 from intake.core.answers import BARE_ANSWER, Answer, answer_line, interpret, read_written
 from intake.core.ports import (
-    REFERENCE,
     Purpose,
     ReplyComposer,
     ThreadConversationView,
     ThreadStore,
     TurnStore,
 )
+from intake.core.replies import REPLIES_PER_HOUR, ParentReplies
 from intake.core.states import Effect, Event, EventKind, State, Transition, step
 from intake.core.types import (
     Action,
@@ -55,7 +55,6 @@ Respond = Callable[[Reply], Awaitable[str]]
 VOICE_HOLD_TTL = timedelta(hours=2)
 LONG_TEXT = 4_000  # characters; longer texts are assessed off the event loop
 EXCERPT_CONTEXT = 60  # characters kept either side of a risk phrase in a concern
-REPLIES_PER_HOUR = 5  # automatic replies to one address
 
 _EVENTS = {
     Turn.START: EventKind.START,
@@ -96,12 +95,11 @@ class Gateway:
         self._metrics = metrics or Metrics()
         self._on_concern = on_concern
         self._on_queued = on_queued
-        self._composers = dict(composers or {})
-        self._replies_per_hour = replies_per_hour
+        self._replies = ParentReplies(composers, self._metrics, replies_per_hour)
 
     def add_composer(self, channel: Channel, composer: ReplyComposer) -> None:
         """A channel that writes back (email) gives the core its words."""
-        self._composers[channel] = composer
+        self._replies.add(channel, composer)
 
     def hold_ttl(self, channel: Channel) -> timedelta:
         return (
@@ -215,7 +213,7 @@ class Gateway:
             if kind is not _EVENTS[inbound.turn] and written.strip() != answer_line(written):
                 # A written yes with more words: the rest is the parent's message, kept too.
                 await turn.add_message(conversation_id, inbound.text, turn_key=turn_key)
-            queued = await self._write(turn, Purpose.ACKNOWLEDGED, inbound, held, contact)
+            queued = await self._replies.answer(turn, Purpose.ACKNOWLEDGED, inbound, held, contact)
         elif Effect.KEEP_TEXT in effects and conversation_id and inbound.text:
             stored = await turn.add_message(conversation_id, inbound.text, turn_key=turn_key)
             repeated = stored is None
@@ -223,9 +221,7 @@ class Gateway:
             await turn.close_conversation(conversation_id)
         elif Effect.DISCARD_HOLD in effects:
             if transition.state is State.DECLINED:
-                if self._composers.get(channel) is not None and held is not None:
-                    await turn.discard(REFERENCE[Purpose.CONSENT_REQUEST])
-                    queued = await self._write(turn, Purpose.DECLINED, inbound, held, contact)
+                queued = await self._replies.answer(turn, Purpose.DECLINED, inbound, held, contact)
                 await turn.mark_declined(self.hold_ttl(channel))
             else:  # hung up: before answering counts as no answer; a decline was counted already
                 asking = held is not None and held.state == State.ASKING_CONSENT
@@ -275,10 +271,10 @@ class Gateway:
         if held is None and inbound.notes:
             data["notes"] = dict(inbound.notes)
         queued = False
-        if not _data(held, "asked", False) and self._composers.get(inbound.channel) is not None:
+        if not _data(held, "asked", False) and self._replies.writes_back(inbound.channel):
             expires = held.expires_at if held else utcnow() + self.hold_ttl(inbound.channel)
             first = {**_data(held, "notes", {}), **data.get("notes", {})}
-            asked = await self._ask(turn, inbound, held, contact, first, expires)
+            asked = await self._replies.ask(turn, inbound, held, contact, first, expires)
             data["asked"] = queued = asked
         elif repeated:
             return False  # nothing new: the hold stays as it is
@@ -291,49 +287,6 @@ class Gateway:
             previous=held,
         )
         return queued
-
-    async def _ask(
-        self,
-        turn: TurnStore,
-        inbound: Inbound,
-        held: HeldItem | None,
-        contact: Contact | None,
-        first: dict,
-        expires: datetime,
-    ) -> bool:
-        """The one consent request of a thread, unless queued already or over the limit of
-        automatic replies to that address."""
-        if contact is None:
-            return False
-        if held is not None and await turn.queued(REFERENCE[Purpose.CONSENT_REQUEST]):
-            return True  # queued before the hold said so (a hold written by an older version)
-        if not await turn.allow_auto_reply(contact, self._replies_per_hour):
-            self._metrics.count("intake_mail_replies_limited_total")
-            return False
-        composer = self._composers[inbound.channel]
-        payload = composer.compose(
-            Purpose.CONSENT_REQUEST, inbound.thread_ref, first, None, expires
-        )
-        await turn.queue(contact.value, payload, REFERENCE[Purpose.CONSENT_REQUEST])
-        return True
-
-    async def _write(
-        self,
-        turn: TurnStore,
-        purpose: Purpose,
-        inbound: Inbound,
-        held: HeldItem | None,
-        contact: Contact | None,
-    ) -> bool:
-        """A reply to the parent where the channel writes back: queued with the turn."""
-        composer = self._composers.get(inbound.channel)
-        if composer is None or contact is None or held is None:
-            return False
-        payload = composer.compose(
-            purpose, inbound.thread_ref, _data(held, "notes", {}), inbound.notes, held.expires_at
-        )
-        await turn.queue(contact.value, payload, REFERENCE[purpose])
-        return True
 
     # -- what channels ask of the core between turns ----------------------------------------------
     async def find_thread(
@@ -370,8 +323,7 @@ class Gateway:
         """Email the "Why we keep information about you" notice to a consented parent, and note
         in the conversation what was sent, where (staff and a subject access request see it).
         `turn_id` (the request that asked) makes a retried request send nothing twice."""
-        composer = self._composers.get(Channel.EMAIL)
-        if composer is None:
+        if not self._replies.writes_back(Channel.EMAIL):
             return False
         async with self._threads.begin(channel, thread_ref) as turn:
             found = await turn.state()
@@ -380,8 +332,7 @@ class Gateway:
             note = f"[{self.wording['notice_title']}] emailed to {address} at the caller's request."
             key = _turn_key(turn_id)
             if await turn.add_message(found.conversation.id, note, direction="out", turn_key=key):
-                payload = composer.compose(Purpose.NOTICE, thread_ref, {}, None, None)
-                await turn.queue(address, payload, REFERENCE[Purpose.NOTICE])
+                await self._replies.notice(turn, thread_ref, address)
         if self._on_queued is not None:
             self._on_queued()
         return True
@@ -392,18 +343,7 @@ class Gateway:
 
         async def on_expired(turn: TurnStore, held: HeldItem) -> None:
             nonlocal queued
-            composer = self._composers.get(held.channel)
-            if composer is None or held.contact is None or not held.thread_ref:
-                return
-            await turn.discard(REFERENCE[Purpose.CONSENT_REQUEST])
-            if not _data(held, "asked", False):
-                return  # never asked (over the reply limit): nothing to answer
-            payload = composer.compose(
-                Purpose.EXPIRED, held.thread_ref, _data(held, "notes", {}), None, None
-            )
-            await turn.queue(held.contact.value, payload, REFERENCE[Purpose.EXPIRED])
-            self._metrics.count("intake_mail_expired_total")
-            queued = True
+            queued = await self._replies.expired(turn, held) or queued
 
         purged = await self._threads.expire(on_expired, now)
         if queued and self._on_queued is not None:

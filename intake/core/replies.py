@@ -1,0 +1,108 @@
+"""When the core writes to a parent (where the channel writes back, i.e. email): the one consent
+request of a thread, within the limit of automatic replies per address; the acknowledgement of
+a yes; "nothing was kept" after a no or an unanswered request; the notice a caller asked for.
+
+Why apart from the Gateway: these are the rules about what is sent, and when; the words are the
+channel's (a ReplyComposer), and each reply is queued in the turn it follows, never without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from intake.core.ports import REFERENCE, Purpose, ReplyComposer, TurnStore
+from intake.core.types import Inbound
+from intake.metrics import Metrics
+from storage.values import Channel, Contact, HeldItem
+
+REPLIES_PER_HOUR = 5  # automatic replies to one address
+
+
+class ParentReplies:
+    def __init__(
+        self,
+        composers: Mapping[Channel, ReplyComposer] | None,
+        metrics: Metrics,
+        per_hour: int = REPLIES_PER_HOUR,
+    ) -> None:
+        self._composers = dict(composers or {})
+        self._metrics = metrics
+        self._per_hour = per_hour
+
+    def add(self, channel: Channel, composer: ReplyComposer) -> None:
+        self._composers[channel] = composer
+
+    def writes_back(self, channel: Channel) -> bool:
+        return channel in self._composers
+
+    async def ask(
+        self,
+        turn: TurnStore,
+        inbound: Inbound,
+        held: HeldItem | None,
+        contact: Contact | None,
+        first: Mapping[str, str],
+        expires: datetime,
+    ) -> bool:
+        """The one consent request of a thread, unless queued already or over the limit of
+        automatic replies to that address; True once it is queued."""
+        composer = self._composers.get(inbound.channel)
+        if composer is None or contact is None:
+            return False
+        if held is not None and await turn.queued(REFERENCE[Purpose.CONSENT_REQUEST]):
+            return True  # queued before the hold said so (a hold written by an older version)
+        if not await turn.allow_auto_reply(contact, self._per_hour):
+            self._metrics.count("intake_mail_replies_limited_total")
+            return False
+        payload = composer.compose(
+            Purpose.CONSENT_REQUEST, inbound.thread_ref, first, None, expires
+        )
+        await turn.queue(contact.value, payload, REFERENCE[Purpose.CONSENT_REQUEST])
+        return True
+
+    async def answer(
+        self,
+        turn: TurnStore,
+        purpose: Purpose,
+        inbound: Inbound,
+        held: HeldItem | None,
+        contact: Contact | None,
+    ) -> bool:
+        """The reply to a parent's answer (acknowledged, or nothing kept); a declined thread's
+        unsent consent request is dropped first."""
+        composer = self._composers.get(inbound.channel)
+        if composer is None or contact is None or held is None:
+            return False
+        if purpose is Purpose.DECLINED:
+            await turn.discard(REFERENCE[Purpose.CONSENT_REQUEST])
+        notes = held.data.get("notes", {})
+        payload = composer.compose(
+            purpose, inbound.thread_ref, notes, inbound.notes, held.expires_at
+        )
+        await turn.queue(contact.value, payload, REFERENCE[purpose])
+        return True
+
+    async def expired(self, turn: TurnStore, held: HeldItem) -> bool:
+        """A hold nobody answered: its request is dropped, and where we asked, the parent is
+        told that nothing was kept."""
+        composer = self._composers.get(held.channel)
+        if composer is None or held.contact is None or not held.thread_ref:
+            return False
+        await turn.discard(REFERENCE[Purpose.CONSENT_REQUEST])
+        if not held.data.get("asked", False):
+            return False  # never asked (over the reply limit): nothing to answer
+        notes = held.data.get("notes", {})
+        payload = composer.compose(Purpose.EXPIRED, held.thread_ref, notes, None, None)
+        await turn.queue(held.contact.value, payload, REFERENCE[Purpose.EXPIRED])
+        self._metrics.count("intake_mail_expired_total")
+        return True
+
+    async def notice(self, turn: TurnStore, thread_ref: str, address: str) -> bool:
+        """ "Why we keep information about you", by email, for a caller who asked for it."""
+        composer = self._composers.get(Channel.EMAIL)
+        if composer is None:
+            return False
+        payload = composer.compose(Purpose.NOTICE, thread_ref, {}, None, None)
+        await turn.queue(address, payload, REFERENCE[Purpose.NOTICE])
+        return True
