@@ -54,6 +54,7 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
+    # more than storage.turns.TURNS_AT_ONCE, as for SQLite
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 

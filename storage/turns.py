@@ -70,7 +70,7 @@ _STATE_AND_ANSWER = union_all(
         null(),
     ).where(_R.request_hash == bindparam("request")),
 )
-TURNS_AT_ONCE = 16  # on SQLite, below the engine's pool of connections (storage.engine)
+TURNS_AT_ONCE = 16  # below either engine's pool of connections (storage.engine)
 
 
 @dataclass(frozen=True)
@@ -251,8 +251,9 @@ class ThreadTurns:
         self._r = records
         self._db = records.db
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        # Turns waiting for the writer hold pooled connections; leave some for everything else
-        # (the writer's own reads, concerns, workers), so the one writer can always finish.
+        # Turns hold pooled connections while they wait (for SQLite's one writer, or a thread's
+        # advisory lock); leave some for what a turn itself needs besides (a concern raised in
+        # its own transaction, a rota read) and for the workers, so every turn can finish.
         self._room = asyncio.Semaphore(TURNS_AT_ONCE)
 
     @contextlib.asynccontextmanager
@@ -261,7 +262,7 @@ class ThreadTurns:
         (or rolled back if the turn fails), freed pages erased after a purge."""
         key = self._r.keys.thread(channel, thread_ref)
         if not self._db.is_sqlite:
-            async with self._db.transaction() as session:
+            async with self._room, self._db.transaction() as session:
                 await session.execute(
                     text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(key)}
                 )
@@ -290,7 +291,7 @@ class ThreadTurns:
     async def raise_concern(self, concern: ConcernInput, escalate_after: timedelta) -> str:
         """POLICY EXCEPTION: a child may be at risk, so this is kept whatever the consent state.
 
-        Its own transaction, before the turn's: a concern is never lost with a turn that fails."""
+        Its own transaction (and connection): a concern is never lost with a turn that fails."""
         async with self._db.transaction() as session:
             found = await self._r.conversations.for_thread(
                 concern.channel, concern.thread_ref, session=session
