@@ -61,6 +61,8 @@ def log_event(
     logger: logging.Logger, event: str, level: int = logging.INFO, **fields: object
 ) -> None:
     """Log a constant event name with allow-listed, opaque fields only."""
+    if not logger.isEnabledFor(level):
+        return  # nothing to clean for a line nobody will see
     safe = {k: _clean(v) for k, v in fields.items() if k in SAFE_FIELDS and v is not None}
     logger.log(level, event, extra={"fields": safe})
 
