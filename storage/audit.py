@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.database import Tx
 from storage.tables import AuditEntry, utcnow
 
 
-def record(
-    session: AsyncSession,
+async def record(
+    tx: Tx,
     actor: str,
     action: str,
     subject_type: str | None = None,
@@ -17,8 +18,8 @@ def record(
     **detail: str | int | bool | None,
 ) -> None:
     """Add an entry inside the caller's transaction, so it commits or fails with the change."""
-    session.add(
-        AuditEntry(
+    await tx.execute(
+        insert(AuditEntry.__table__).values(
             at=utcnow(),
             actor=actor,
             action=action,

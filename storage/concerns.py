@@ -108,7 +108,7 @@ class ConcernStore:
                     escalate_at=now + escalate_after,
                 )
             )
-            audit.record(
+            await audit.record(
                 session,
                 "gateway",
                 "concern.raise",
@@ -137,7 +137,7 @@ class ConcernStore:
             row = await session.get(Concern, concern_id)
             if row is None:
                 raise LookupError(concern_id)
-            audit.record(session, reader, "concern.read", "concern", concern_id)
+            await audit.record(session, reader, "concern.read", "concern", concern_id)
             summary = await self._summary(session, row)
         contact = None
         if row.contact_enc is not None and row.contact_kind:
@@ -163,7 +163,7 @@ class ConcernStore:
             for alert in alerts:
                 if alert.status in ("queued", "sent"):
                     alert.status, alert.acknowledged_at = "acknowledged", now
-            audit.record(session, by, "concern.acknowledge", "concern", concern_id)
+            await audit.record(session, by, "concern.acknowledge", "concern", concern_id)
 
     async def resolve(self, id_or_reference: str) -> str | None:
         """A concern's id from its id or the short reference an alert carried; None unless

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
-from storage.database import Database, new_id
+from storage.database import Database, Tx, new_id
 from storage.keys import LookupKeys
 from storage.tables import ConsentRecord, Conversation, Message, PendingItem
 from storage.tallies import Tallies
@@ -83,7 +83,7 @@ class Conversations:
         texts: tuple[str, ...] | list[str] = (),
         turn_keys: tuple[str | None, ...] = (),
         actor: str = "gateway",
-        session: AsyncSession | None = None,
+        session: Tx | None = None,
     ) -> str:
         """Write the consent record, the conversation and its first messages, and release the
         thread's pending hold, in one transaction (the caller's, when given). `turn_keys`, one
@@ -139,7 +139,7 @@ class Conversations:
                     )
                 )
                 await self._tallies.count(channel, "consented", session=s)
-                audit.record(
+                await audit.record(
                     s,
                     actor,
                     "conversation.open",
@@ -149,7 +149,6 @@ class Conversations:
                     method=str(consent.method),
                     wording_version=consent.wording_version,
                 )
-                await s.flush()
         except IntegrityError:
             # The same yes, handled at the same moment elsewhere: the thread has its one
             # conversation already, and nothing of this attempt was written. (Inside a turn,
@@ -161,7 +160,7 @@ class Conversations:
         return conversation_id
 
     async def for_thread(
-        self, channel: Channel | str, thread_ref: str, *, session: AsyncSession | None = None
+        self, channel: Channel | str, thread_ref: str, *, session: Tx | None = None
     ) -> ThreadConversation | None:
         key = self._keys.thread(channel, thread_ref)
         query = select(
@@ -188,7 +187,7 @@ class Conversations:
         direction: str = "in",
         author_staff_id: str | None = None,
         turn_key: str | None = None,
-        session: AsyncSession | None = None,
+        session: Tx | None = None,
     ) -> str | None:
         """Add a message; None when `turn_key` says this turn was stored already."""
         now = utcnow()
@@ -211,7 +210,7 @@ class Conversations:
         return row["id"] if stored.rowcount else None
 
     async def request_callback(
-        self, conversation_id: str, actor: str = "gateway", *, session: AsyncSession | None = None
+        self, conversation_id: str, actor: str = "gateway", *, session: Tx | None = None
     ) -> None:
         """A consented caller asked an adviser to call back: it shows in the staff queue."""
         now = utcnow()
@@ -223,10 +222,10 @@ class Conversations:
             )
             if not touched.rowcount:
                 raise ConsentRequired("a call-back needs a consented conversation")
-            audit.record(s, actor, "callback.request", "conversation", conversation_id)
+            await audit.record(s, actor, "callback.request", "conversation", conversation_id)
 
     async def close(
-        self, conversation_id: str, actor: str = "gateway", *, session: AsyncSession | None = None
+        self, conversation_id: str, actor: str = "gateway", *, session: Tx | None = None
     ) -> None:
         async with self._db.within(session) as s:
             touched = await s.execute(
@@ -236,7 +235,7 @@ class Conversations:
             )
             if not touched.rowcount:
                 raise NotFound(conversation_id)
-            audit.record(s, actor, "conversation.close", "conversation", conversation_id)
+            await audit.record(s, actor, "conversation.close", "conversation", conversation_id)
 
     async def view(self, conversation_id: str) -> ConversationView:
         async with self._db.sessions() as session:

@@ -9,13 +9,15 @@ import uuid
 from collections.abc import AsyncIterator
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.crypto import FieldCipher, Keyring
 from storage.engine import check_connection, is_sqlite, make_engine
 from storage.migrate import migrate
 
 log = logging.getLogger("storage.database")
+
+Tx = AsyncSession | AsyncConnection  # a caller's transaction: an ORM session or a connection
 
 
 def new_id() -> str:
@@ -74,7 +76,7 @@ class Database:
         return self._write_lock
 
     @contextlib.asynccontextmanager
-    async def within(self, session: AsyncSession | None) -> AsyncIterator[AsyncSession]:
+    async def within(self, session: Tx | None) -> AsyncIterator[Tx]:
         """The caller's transaction when it has one (so a change commits with it), else a new
         one of our own."""
         if session is not None:

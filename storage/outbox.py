@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import Database, new_id
+from storage.database import Database, Tx, new_id
 from storage.tables import OutboxItem, utcnow
 from storage.values import OutboxMessage
 
@@ -53,7 +52,7 @@ class Outbox:
         payload: dict,
         *,
         reference: str | None = None,
-        session: AsyncSession | None = None,
+        session: Tx | None = None,
         now: datetime | None = None,
     ) -> str:
         """Queue one item; inside `session` when given, so it commits with the caller's change."""
@@ -142,7 +141,7 @@ class Outbox:
         if erase:
             await self._db.erase_freed_pages()
 
-    async def discard(self, reference: str, *, session: AsyncSession | None = None) -> int:
+    async def discard(self, reference: str, *, session: Tx | None = None) -> int:
         """Drop queued items for a reference (a consent request nobody needs any more)."""
         statement = delete(OutboxItem).where(
             OutboxItem.reference == reference, OutboxItem.status == "queued"

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import Database, new_id
+from storage.database import Database, Tx, new_id
 from storage.keys import LookupKeys
 from storage.tables import PendingItem
 from storage.tallies import Tallies
@@ -47,7 +47,7 @@ class PendingHold:
         texts: tuple[str, ...] | list[str] = (),
         data: dict | None = None,
         now: datetime | None = None,
-        session: AsyncSession | None = None,
+        session: Tx | None = None,
         previous: HeldItem | None | object = _UNREAD,
     ) -> HeldItem:
         """Keep (or replace) a thread's pre-consent state, encrypted, until `now + ttl`.
@@ -88,7 +88,7 @@ class PendingHold:
         thread_ref: str,
         now: datetime | None = None,
         *,
-        session: AsyncSession | None = None,
+        session: Tx | None = None,
         expired_too: bool = False,
     ) -> HeldItem | None:
         key = self._keys.thread(channel, thread_ref)
@@ -145,7 +145,7 @@ class PendingHold:
         outcome: str | None = None,
         *,
         wait: bool = True,
-        session: AsyncSession | None = None,
+        session: Tx | None = None,
     ) -> bool:
         """Delete a thread's held item and count the outcome. Freed pages are erased after the
         commit: at once with wait=True, else soon (request paths); a caller's transaction
@@ -166,7 +166,7 @@ class PendingHold:
         ttl: timedelta,
         *,
         wait: bool = True,
-        session: AsyncSession | None = None,
+        session: Tx | None = None,
     ) -> None:
         """The parent said no: erase everything held, keeping only a marker (no contact, no text)
         so the rest of the call is not recorded or asked again."""

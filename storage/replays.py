@@ -14,9 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import Database
+from storage.database import Database, Tx
 from storage.keys import LookupKeys
 from storage.tables import WebhookReplay
 from storage.values import utcnow
@@ -40,9 +39,7 @@ class WebhookReplays:
     def request_key(self, fingerprint: str) -> str:
         return self._keys.of("webhook", fingerprint)
 
-    async def answer_for(
-        self, request_key: str, *, session: AsyncSession | None = None
-    ) -> str | None:
+    async def answer_for(self, request_key: str, *, session: Tx | None = None) -> str | None:
         """The answer already given to this request, if any (and not expired)."""
         if session is not None:
             row = (await session.execute(_ANSWER, {"key": request_key})).first()
@@ -58,7 +55,7 @@ class WebhookReplays:
         return self._cipher.open(sealed, BODY)
 
     async def keep(
-        self, request_key: str, call_ref: str, body: str, *, session: AsyncSession | None = None
+        self, request_key: str, call_ref: str, body: str, *, session: Tx | None = None
     ) -> str:
         """Keep the answer to a request; returns the answer to give, which is the one kept
         first when another process answered the same request at the same moment."""
@@ -82,7 +79,7 @@ class WebhookReplays:
             )
         return body if kept is None else self._cipher.open(kept, BODY)
 
-    async def forget_call(self, call_ref: str, *, session: AsyncSession | None = None) -> int:
+    async def forget_call(self, call_ref: str, *, session: Tx | None = None) -> int:
         """The call has ended: its answers are no longer needed, nor kept."""
         async with self._db.within(session) as s:
             gone = await s.execute(

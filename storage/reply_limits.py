@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import Integer, bindparam, delete, func, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import Database
+from storage.database import Database, Tx
 from storage.keys import LookupKeys
 from storage.tables import AutoReplyRateLimit
 from storage.values import Contact, utcnow
@@ -43,9 +42,7 @@ class AutoReplyLimit:
         self._db = db
         self._keys = keys
 
-    async def allow(
-        self, contact: Contact, per_hour: int, *, session: AsyncSession | None = None
-    ) -> bool:
+    async def allow(self, contact: Contact, per_hour: int, *, session: Tx | None = None) -> bool:
         """Count one automatic reply to `contact` if fewer than `per_hour` went in the last
         hour; False (and nothing counted) otherwise. Inside the caller's transaction, so the
         count commits with the reply it allows."""

@@ -45,7 +45,7 @@ class RotaStore:
                 address,
                 utcnow(),
             )
-            audit.record(session, actor, "oncall.set", "oncall", slot)
+            await audit.record(session, actor, "oncall.set", "oncall", slot)
         return OnCallEntry(slot, row.name, phone_e164, address)
 
     async def show(self, session: AsyncSession | None = None) -> dict[str, OnCallEntry | None]:

@@ -68,7 +68,7 @@ class StaffStore:
             if exists:
                 raise StaffError(f"a staff account for {address} already exists")
             session.add(row)
-            audit.record(session, actor, "staff.add", "staff", row.id, role=role_.value)
+            await audit.record(session, actor, "staff.add", "staff", row.id, role=role_.value)
             try:
                 await session.flush()
             except IntegrityError:

@@ -61,7 +61,7 @@ class SubjectAccess:
                 }
                 for p in pending
             ]
-            audit.record(
+            await audit.record(
                 session, actor, "subject_access", "contact", key[:16], conversations=len(rows)
             )
         return {

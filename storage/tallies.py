@@ -8,9 +8,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import Database
+from storage.database import Database, Tx
 from storage.tables import DailyTally
 from storage.values import Channel, utcnow
 
@@ -20,9 +19,7 @@ class Tallies:
         self._db = db
         self._insert = sqlite_insert if db.is_sqlite else pg_insert
 
-    async def count(
-        self, channel: Channel | str, outcome: str, session: AsyncSession | None = None
-    ) -> None:
+    async def count(self, channel: Channel | str, outcome: str, session: Tx | None = None) -> None:
         """Add one to today's count, inside the caller's transaction when given."""
         statement = self._insert(DailyTally).values(
             day=utcnow().date(), channel=str(channel), outcome=outcome, count=1
