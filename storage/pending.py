@@ -102,34 +102,6 @@ class PendingHold:
             return None
         return self.view(row, thread_ref)
 
-    async def annotate(
-        self,
-        channel: Channel,
-        thread_ref: str,
-        data: dict,
-        within: Callable[[AsyncSession], Awaitable[object]] | None = None,
-    ) -> HeldItem | None:
-        """Merge notes into a held item's data (texts and contact untouched); None if nothing is
-        held. `within` runs in the same transaction, only if the item exists."""
-        async with self._db.transaction() as session:
-            item = await self.held(channel, thread_ref, session=session)
-            if item is None or item.state == DECLINED:
-                return None
-            item = await self.hold(
-                channel,
-                thread_ref,
-                state=item.state,
-                ttl=item.expires_at - utcnow(),
-                contact=item.contact,
-                texts=item.texts,
-                data=data,
-                session=session,
-                previous=item,
-            )
-            if within is not None:
-                await within(session)
-        return item
-
     async def ciphertext(self, channel: Channel, thread_ref: str) -> bytes | None:
         """The stored bytes of a held item: for tests and audits that prove a purge erased them."""
         key = self._keys.thread(channel, thread_ref)

@@ -4,13 +4,7 @@ needs to hand out. Each store has one job in its own module; this only wires the
 from __future__ import annotations
 
 from storage.concerns import ConcernStore
-from storage.conversations import (  # noqa: F401 - re-exported for callers of the records
-    ConsentRequired,
-    Conversations,
-    ConversationView,
-    MessageView,
-    NotFound,
-)
+from storage.conversations import Conversations
 from storage.database import Database
 from storage.keys import LookupKeys
 from storage.outbox import Outbox

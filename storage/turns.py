@@ -124,9 +124,6 @@ class ThreadTurn:
             None, None if held is None else self._r.pending.view(held, self.thread_ref)
         )
 
-    def contact_key(self, contact: Contact) -> str:
-        return self._r.keys.contact(contact)
-
     async def hold(
         self,
         *,
@@ -239,12 +236,8 @@ class ThreadTurn:
         await self._r.replays.forget_call(self.thread_ref, session=self._s)
 
     def reference(self, purpose: str) -> str:
-        return outbox_reference(self._r, self.channel, purpose, self.thread_ref)
-
-
-def outbox_reference(records: Records, channel: Channel, purpose: str, thread_ref: str) -> str:
-    """The keyed reference of a thread's outbound email, so it can be found again or dropped."""
-    return records.keys.thread(f"outbox-{channel}", f"{purpose}:{thread_ref}")
+        """The keyed reference of this thread's outbound email, to find it again or drop it."""
+        return self._r.keys.thread(f"outbox-{self.channel}", f"{purpose}:{self.thread_ref}")
 
 
 class ThreadTurns:

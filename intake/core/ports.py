@@ -67,8 +67,6 @@ class TurnStore(Protocol):
 
     async def state(self) -> ThreadStateView: ...
 
-    def contact_key(self, contact: Contact) -> str: ...
-
     async def hold(
         self,
         *,

@@ -124,7 +124,6 @@ class VoiceAdapter:
         replays: ReplayRecord,
         keyring: Keyring,
         metrics: Metrics,
-        notices: bool = True,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._gateway = gateway
@@ -136,7 +135,6 @@ class VoiceAdapter:
         self._replays = replays
         self._cipher = FieldCipher(keyring)
         self._metrics = metrics
-        self._notices = notices
         self._clock = clock
         self._rota: dict[str, OnCallEntry | None] = {"primary": None, "deputy": None}
 
@@ -347,12 +345,10 @@ class VoiceAdapter:
             return await self._safeguarding(call, reply.concern_id)
         if reply.action in (Action.ASK_CONSENT, Action.ASK_AGAIN):
             return twiml.ask(reply.say, call.next(f"{BASE}/consent"))
-        if reply.action is Action.ASK_HOW_TO_HELP:
-            if self._notices:
-                return twiml.ask(
-                    [w["consented_voice"], w["notice_offer_voice"]], call.next(f"{BASE}/notice")
-                )
-            return self._ask_for_help(call, [w["consented_voice"]])
+        if reply.action is Action.ASK_HOW_TO_HELP:  # consented: the notice is offered first
+            return twiml.ask(
+                [w["consented_voice"], w["notice_offer_voice"]], call.next(f"{BASE}/notice")
+            )
         if reply.action is Action.HELP_WITHOUT_RECORDS:
             return self._ask_for_help(call, [w["declined_voice"]])
         if reply.action in (Action.ROUTE_TO_ADVISER, Action.CONNECT_PERSON):

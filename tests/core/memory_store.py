@@ -88,9 +88,6 @@ class MemoryTurn:
     async def state(self) -> State:
         return State(self.store.conversations.get(self._key), self.store.held.get(self._key))
 
-    def contact_key(self, contact: Contact) -> str:
-        return f"{contact.kind}:{contact.value}"
-
     async def hold(self, *, state, ttl, contact, texts, data, previous) -> HeldItem:  # noqa: ANN001
         now = utcnow()
         expires = min(previous.expires_at, now + ttl) if previous else now + ttl

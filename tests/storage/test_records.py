@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
+from storage.conversations import ConsentRequired
 from storage.database import Database
-from storage.records import ConsentRequired, Records
+from storage.records import Records
 from storage.tables import ConsentRecord, Conversation, Message, PendingItem
 from storage.values import Channel, ConsentGiven, ConsentMethod, Contact
 
