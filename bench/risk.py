@@ -2,12 +2,13 @@
 
     python -m bench.risk [--messages 2000] [--risk-share 0.1] [--seed 7] [--json]
 
-Messages of 20, 100 and 1,000 words are built from a fixed set of enquiry sentences (in
+Messages of 20, 100, 250 and 1,000 words are built from a fixed set of enquiry sentences (in
 email and transcript style) with a share of them carrying one risk sentence, so both the
 fast path (nothing to match) and the full path (rules, context) are exercised. For each
-size it reports messages per second and p50/p99 latency of ``RiskDetector.assess``, the
-same for ``spacy.blank("en")`` on the same texts, and the ratio; then the resident memory
-of the process before and after loading the detector. Single process, one text at a time.
+size it reports messages per second and p50/p99 latency of ``RiskDetector.assess`` (rules
+and model, as the gateway runs it), of the rules alone, and of ``spacy.blank("en")`` on the
+same texts, and the ratio; then the resident memory of the process before and after loading
+the detector. Single process, one text at a time.
 --json also prints one JSON object as the last line of stdout, for machines (CI, comparisons).
 """
 
@@ -124,17 +125,20 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         f"{'words':>6} {'detector msg/s':>15} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'rules msg/s':>12} {'p99 ms':>8} "
         f"{'blank msg/s':>12} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'flagged':>8}"
     )
     sizes: list[dict[str, float]] = []
-    for words in (20, 100, 1000):
+    for words in (20, 100, 250, 1000):
         count = args.messages if words < 1000 else max(200, args.messages // 10)
         texts = make_messages(words, count, args.risk_share, args.seed + words)
         base = summary(time_each(blank, texts))
+        rules = summary(time_each(detector.rules.assess, texts))
         mine = summary(time_each(detector.assess, texts))
         flagged = sum(a.flagged for a in detector.assess_many(texts)) / len(texts)
         print(
-            f"{words:>6} {mine[0]:>15.0f} {mine[1]:>8.3f} {mine[2]:>8.3f} {base[0]:>12.0f} "
+            f"{words:>6} {mine[0]:>15.0f} {mine[1]:>8.3f} {mine[2]:>8.3f} "
+            f"{rules[0]:>12.0f} {rules[2]:>8.3f} {base[0]:>12.0f} "
             f"{base[1]:>8.3f} {base[2]:>8.3f} {base[0] / mine[0]:>6.2f} {flagged:>8.1%}"
         )
         sizes.append(
@@ -143,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
                 "msgs_per_s": round(mine[0], 1),
                 "p99_ms": round(mine[2], 3),
                 "bare_msgs_per_s": round(base[0], 1),
+                "rules_msgs_per_s": round(rules[0], 1),
+                "rules_p99_ms": round(rules[2], 3),
             }
         )
     texts = make_messages(100, args.messages, args.risk_share, args.seed)
@@ -150,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     detector.assess_many(texts)
     batch = len(texts) / (time.perf_counter() - start)
     print(f"\nassess_many (nlp.pipe), 100 words: {batch:.0f} msg/s")
+    print("detector = rules and model combined (what the gateway runs); rules = rules alone")
     print("ratio = detector time / bare spacy.blank('en') time on the same texts")
     print(
         f"resident memory: {before:.0f} MB after importing spaCy, {loaded:.0f} MB with the "

@@ -80,11 +80,12 @@ SERVICES = web.AppKey("services", Services)
 SMTP = web.AppKey("smtp", SmtpServer)
 
 
-def load_risk_detector() -> RiskAssessor:
-    """The rule-based child-risk detector, loaded once per process."""
+def load_risk_detector(settings: Settings | None = None) -> RiskAssessor:
+    """The child-risk detector (rules and the committed model), loaded once per process; a
+    missing or corrupt model file raises nlp.model.ModelFileError."""
     from nlp.risk import get_detector
 
-    return get_detector()
+    return get_detector(settings.risk_model if settings else None)
 
 
 async def open_database(settings: Settings) -> Database:
@@ -241,7 +242,9 @@ def create_app(
     async def services_context(app: web.Application) -> AsyncIterator[None]:
         db = await open_database(settings)
         try:
-            services = build_services(settings, db, risk or load_risk_detector(), clock=clock)
+            services = build_services(
+                settings, db, risk or load_risk_detector(settings), clock=clock
+            )
             if tune is not None:
                 tune(services)
             app[SERVICES] = services
@@ -371,8 +374,10 @@ WORKERS = (("purge-worker", _purge), ("outbox-sender", _send_mail), ("alert-work
 
 
 async def serve(settings: Settings, risk: RiskAssessor | None = None) -> None:
-    """Run until SIGTERM or SIGINT, then stop accepting, finish workers and close the database."""
-    app = create_app(settings, risk=risk)
+    """Run until SIGTERM or SIGINT, then stop accepting, finish workers and close the database.
+
+    The risk detector is loaded first: without its model nothing is opened or listened on."""
+    app = create_app(settings, risk=risk or load_risk_detector(settings))
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     try:
         await runner.setup()

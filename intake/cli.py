@@ -10,6 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 
 from intake.settings import Settings, SettingsError
+from nlp.model import ModelFileError
 from storage.crypto import SecretKeyError
 from storage.database import Database
 from storage.engine import DatabaseUnavailable
@@ -115,7 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "simulate" and args.action == "email":
             return _simulate_email(settings, args)
         return asyncio.run(_with_database(settings, _COMMANDS[args.command], args))
-    except (CommandError, SettingsError, DatabaseUnavailable, SecretKeyError) as exc:
+    except (
+        CommandError,
+        SettingsError,
+        DatabaseUnavailable,
+        SecretKeyError,
+        ModelFileError,
+    ) as exc:
         print(f"intake: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

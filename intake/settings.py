@@ -43,6 +43,7 @@ class Settings:
     adviser_number: str | None = None
     office_hours: str = "Mon-Fri 09:00-17:00"
     timezone: str = "Europe/London"
+    risk_model: Path | None = None  # the packaged model file unless INTAKE_RISK_MODEL says
     emergency_message: str = (
         "Nobody from our safeguarding team can take your call right now. If a child is in danger,"
         " please hang up and call 999 now. You can also call the NSPCC helpline on 0808 800 5000."
@@ -86,6 +87,7 @@ class Settings:
             office_hours=env.get("INTAKE_OFFICE_HOURS") or cls.office_hours,
             timezone=env.get("INTAKE_TIMEZONE") or cls.timezone,
             emergency_message=env.get("INTAKE_EMERGENCY_MESSAGE") or cls.emergency_message,
+            risk_model=Path(env["INTAKE_RISK_MODEL"]) if env.get("INTAKE_RISK_MODEL") else None,
         )
 
     @property

@@ -1,316 +1,245 @@
-"""The child-risk detector: does this text suggest a child may be at risk of significant harm?
+"""The child-risk detector: does this text suggest a child may be at risk of harm?
 
-A miss can leave a child in danger, so the rules lean towards flagging and every flag carries
-its evidence (character span, category, rule id) for the safeguarding lead to judge. The
-detector knows nothing of channels or storage: it takes text and returns an ``Assessment``.
-
-Speed: every text is tokenised and lemmatised; only texts containing an anchor lemma of some
-rule go on to sentence splitting, the rule matcher and the context cues. Long texts are cut
-into bounded chunks (with an overlap so a phrase on a boundary is still seen) and all chunks
-are assessed.
+Rules alone miss new wordings (a third of fresh disclosures); a learned model generalises far
+better but says less about why. So both run on every text: the rule detector's verdict is an
+input of the model (how much to trust it was learned by cross-validation, `nlp.train`), and
+every flag carries evidence: the rules' spans, and the sentences and terms that carried the
+model. The tier sets how loud the alert is: ``immediate`` (danger now), ``concern``, or
+``review`` (a lower-confidence flag, read the same day). The detector knows nothing of
+channels or storage.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from spacy.pipeline import Sentencizer
-from spacy.tokens import Doc
+from nlp.assessment import NOT_FLAGGED, Assessment, Evidence
+from nlp.model import ModelFileError, RiskModel, Score, sentence_spans
+from nlp.rule_detector import (
+    BACKSTOP_CATEGORY,
+    CHUNK_CHARS,
+    RuleDetector,
+    _as_text,
+    split_chunks,
+)
 
-from nlp.context import CLAUSE_BREAKS, DENIAL_REACH, Context, CueHit, Sentences
-from nlp.index import PatternIndex, Tokens
-from nlp.pipeline import build_pipeline
-from nlp.rules import RuleSet, load_rules
+__all__ = [
+    "BACKSTOP_CATEGORY",
+    "CHUNK_CHARS",
+    "NOT_FLAGGED",
+    "Assessment",
+    "Evidence",
+    "ModelFileError",
+    "RiskDetector",
+    "RuleDetector",
+    "get_detector",
+    "around",
+    "rule_contexts",
+    "rule_values",
+    "windows",
+    "split_chunks",
+]
 
-CHUNK_CHARS = 4000  # text per spaCy call: bounds the time and memory of one call
-CHUNK_OVERLAP = 300  # characters repeated between chunks so boundary phrases are not lost
-NEAR_TOKENS = 30  # how close a "near" pattern must be to the rule's match
-CUE_WINDOW = 20  # context cues are looked for this far around a match, within its sentence
-DOC_WIDE = frozenset({"managed", "clinical", "escalation"})  # cue kinds that count anywhere
-SENTENCE_ENDERS = tuple(Sentencizer.default_punct_chars)
-# The backstop (rules/backstop.toml) has the lowest precedence: its evidence is reported only
-# when no specific rule fired on the text, so "backstop.*" names the reason exactly when the
-# message would otherwise have gone unflagged.
-BACKSTOP_CATEGORY = "unclassified_concern"
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Why a text was flagged: the span (character offsets), its text, category and rule."""
-
-    start: int
-    end: int
-    text: str
-    category: str
-    rule: str
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """The verdict on one text. ``severity`` is "immediate" or "concern" when flagged."""
-
-    flagged: bool
-    severity: str | None
-    categories: tuple[str, ...]
-    evidence: tuple[Evidence, ...]
-
-    def to_json(self, id: object = None) -> dict:
-        """The JSON shape of ``intake risk score`` output lines."""
-        return {
-            "id": id,
-            "flagged": self.flagged,
-            "severity": self.severity,
-            "categories": list(self.categories),
-            "evidence": [asdict(e) for e in self.evidence],
-        }
+RULE_FEATURES = ("rules_flagged", "rules_immediate", "rules_backstop_only")
+EXPLAINED_SENTENCES = 3  # at most this many sentences are named as a model flag's evidence
+EXPLAINED_TERMS = 4  # and at most this many of its weightiest terms
+WINDOW_CHARS = 500  # a longer text is also scored in windows of sentences this long
+SENTENCE_CHARS = 12  # a shorter "sentence" ("Hi Jo,") is not scored on its own
+CONTEXT_CHARS = 300  # context kept either side of a disclosure or rule match, at most
+CONTEXTS = 8  # rule matches whose context the model is asked about, at most
 
 
-NOT_FLAGGED = Assessment(False, None, (), ())
+def rule_values(ruled: Assessment) -> tuple[float, ...]:
+    """The rule detector's verdict as the model's input features (see RULE_FEATURES)."""
+    specific = any(c != BACKSTOP_CATEGORY for c in ruled.categories)
+    return (
+        float(ruled.flagged),
+        float(ruled.severity == "immediate"),
+        float(ruled.flagged and not specific),
+    )
 
 
 class RiskDetector:
-    """Rule-based risk detection on a blank English spaCy pipeline."""
+    """The combined detector: the rules and the committed model (read once, here)."""
 
-    def __init__(self, rules_dir: Path | None = None) -> None:
-        self.ruleset: RuleSet = load_rules(rules_dir)
-        self.nlp = build_pipeline()
-        vocab = self.nlp.vocab
-        self._rules = {rule.id: rule for rule in self.ruleset.rules}
-        self._cue_kind = {c.id: c.kind for c in self.ruleset.cues}
-        self.index = PatternIndex(
-            vocab, ((r.id, p) for r in self.ruleset.rules for p in r.patterns)
-        )
-        self._near = {
-            r.id: PatternIndex(vocab, ((r.id, p) for p in r.near))
-            for r in self.ruleset.rules
-            if r.near
-        }
-        local = [c for c in self.ruleset.cues if c.kind not in DOC_WIDE]
-        wide = [c for c in self.ruleset.cues if c.kind in DOC_WIDE]
-        self.cues = PatternIndex(vocab, ((c.id, p) for c in local for p in c.patterns))
-        self.doc_cues = PatternIndex(vocab, ((c.id, p) for c in wide for p in c.patterns))
-        self._doc_wide_cues = frozenset(
-            vocab.strings.add(lemma)
-            for c in wide
-            for p in c.patterns
-            for _, lemmas in p.required
-            for lemma in lemmas
-        ) or frozenset({0})
-        strings = vocab.strings
-        self._enders = frozenset(strings.add(c) for c in SENTENCE_ENDERS)
-        self._blank_lines = frozenset(strings.add(t) for t in ("\n\n", "\n\n\n", "\n \n"))
-        self._punct = frozenset(strings.add(c) for c in ",.;:!?\"'()-–—") | self._enders
-        self._clause_breaks = frozenset(strings.add(w) for w in CLAUSE_BREAKS) | self._blank_lines
-        self._her = vocab.strings.add("her")
-        self._her_guard = frozenset(
-            vocab.strings.add(x) for x in self.ruleset.lexicon.lemmas.get("NOT_AFTER_HER", ())
-        )
-
-    # -- public API ---------------------------------------------------------------------
+    def __init__(self, model_path: Path | None = None, rules_dir: Path | None = None) -> None:
+        self.model = RiskModel.load(model_path)
+        if tuple(self.model.rule_features) != RULE_FEATURES:
+            raise ModelFileError("risk model file was trained on other rule features; retrain")
+        self.rules = RuleDetector(rules_dir)
+        self.nlp = self.rules.nlp
+        self.version = self.model.version
 
     def assess(self, text: str) -> Assessment:
         """Assess one text (any length; long texts are assessed in chunks)."""
         return self.assess_many([text])[0]
 
     def assess_many(self, texts: Iterable[str], batch_size: int = 256) -> list[Assessment]:
-        """Assess many texts through ``nlp.pipe`` (tokeniser + lemmatiser in batches)."""
-        owners: list[int] = []
-        offsets: list[int] = []
-        originals: list[str] = []
+        originals = [_as_text(t) for t in texts]
+        ruled = self.rules.assess_many(originals, batch_size)
+        return [self._judge(t, r) for t, r in zip(originals, ruled, strict=True)]
 
-        def chunks() -> Iterator[str]:
-            for index, text in enumerate(texts):
-                text = _as_text(text)
-                originals.append(text)
-                for offset, chunk in split_chunks(text):
-                    owners.append(index)
-                    offsets.append(offset)
-                    yield chunk
-
-        found: dict[int, list[tuple[Evidence, str]]] = {}
-        docs = self.nlp.pipe(chunks(), batch_size=batch_size, disable=["sentencizer"])
-        for position, doc in enumerate(docs):
-            hits = self._assess_doc(doc, offsets[position], originals[owners[position]])
-            if hits:
-                found.setdefault(owners[position], []).extend(hits)
-        return [_combine(found.get(i, [])) for i in range(len(originals))]
-
-    def rule_ids(self) -> tuple[str, ...]:
-        """Ids of every loaded rule (for tests and documentation)."""
-        return tuple(self._rules)
-
-    # -- internals ----------------------------------------------------------------------
-
-    def explain(self, text: str) -> list[tuple[str, str, str | None]]:
-        """Every rule match in ``text`` as (rule id, matched text, silencing context or None).
-
-        For safeguarding leads and rule authors: shows matches that context silenced too.
-        """
-        doc = self.nlp(_as_text(text)[:CHUNK_CHARS])
-        return [
-            (evidence.rule, evidence.text, silenced)
-            for evidence, _severity, silenced in self._assess_doc(doc, 0, doc.text, all_=True)
-        ]
-
-    def _assess_doc(self, doc: Doc, offset: int, original: str, all_: bool = False) -> list:
-        if not len(doc):
-            return []
-        tokens = Tokens(doc)
-        lemmas, lowers = tokens.lemmas, tokens.lowers
-        matches = self.index.find(doc, tokens)
-        if not matches:
-            return []
-        sentences = Sentences(lowers, self._enders, self._blank_lines)
-        candidates = []
-        for key, start, end in _longest_per_rule(matches):
-            start, end = _trim(lowers, self._punct, start, end)
-            if sentences.start[start] != sentences.start[end - 1]:
-                continue  # a gap must not join two sentences
-            if self._possessive_her(lemmas, end):
+    def model_only(self, texts: Iterable[str]) -> list[Assessment]:
+        """The model's verdict without the rules' floor (for `nlp.evaluate`): flagged at the
+        review threshold; tiers by the model's own thresholds."""
+        originals = [_as_text(t) for t in texts]
+        out = []
+        for text, ruled in zip(originals, self.rules.assess_many(originals), strict=True):
+            _, _, score = self._model_score(text, ruled)
+            limits = self.model.thresholds
+            if score.risk < limits["review"]:
+                out.append(Assessment(False, None, (), (), self.version))
                 continue
-            rule = self._rules[key]
-            if rule.near and not self._near[rule.id].find(
-                doc, tokens, max(0, start - NEAR_TOKENS), min(len(doc), end + NEAR_TOKENS)
-            ):
-                continue
-            candidates.append((rule, start, end))
-        if not candidates:
-            return []
-        hits = self._cue_hits(doc, tokens, sentences, candidates)
-        context = Context(lowers, sentences, self._clause_breaks, hits)
-        out: list[tuple[Evidence, str]] = []
-        for rule, start, end in candidates:
-            verdict = context.judge(rule, start, end)
-            if not verdict.keep and not all_:
-                continue
-            span = doc[start:end]
-            s, e = offset + span.start_char, offset + span.end_char
-            evidence = Evidence(s, e, original[s:e], rule.category, rule.id)
-            if all_:
-                out.append((evidence, verdict.severity, verdict.silenced_by))
-            else:
-                out.append((evidence, verdict.severity))
+            severity = "review" if score.risk < limits["concern"] else "concern"
+            if severity == "concern" and score.immediate >= limits["immediate"]:
+                severity = "immediate"
+            out.append(Assessment(True, severity, (), (), self.version))
         return out
 
-    def _cue_hits(self, doc: Doc, tokens: Tokens, sentences: Sentences, candidates) -> list[CueHit]:
-        """Context cues, searched only in the sentences around candidate matches."""
-        windows: list[tuple[int, int]] = []
-        for _rule, start, end in sorted(candidates, key=lambda c: c[1]):
-            lo = max(sentences.start[start], start - CUE_WINDOW)
-            hi = min(sentences.end[end - 1], end + CUE_WINDOW)
-            hi = min(len(doc), hi + DENIAL_REACH)  # the answer just after a question's "?"
-            if windows and lo <= windows[-1][1]:
-                windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
-            else:
-                windows.append((lo, hi))
-        hits = [
-            CueHit(self._cue_kind[key], s, e)
-            for lo, hi in windows
-            for key, s, e in self.cues.find(doc, tokens, lo, hi)
-        ]
-        if self._doc_wide_cues.isdisjoint(tokens.present):
-            return hits
-        # "managed", "clinical" and "escalation" cues count anywhere in the text.
-        hits.extend(
-            CueHit(self._cue_kind[key], s, e) for key, s, e in self.doc_cues.find(doc, tokens)
+    def _model_score(self, text: str, ruled: Assessment) -> tuple[int, str, Score]:
+        """The model's score of the text's most worrying part: (offset, part, score).
+
+        A long text is also scored in windows of a few sentences: one sentence of disclosure
+        in pages about something else would otherwise weigh too little against the rest."""
+        values = rule_values(ruled)
+        return max(
+            ((o, part, self.model.score(part, values)) for o, part in windows(text)),
+            key=lambda found: found[2].risk,
         )
-        return hits
 
-    def _possessive_her(self, lemmas: list[int], end: int) -> bool:
-        """A match ending in "her" followed by a body part or a person ("hit her head",
-        "kicked her TA") is about her possessions, not her: drop it."""
-        return lemmas[end - 1] == self._her and end < len(lemmas) and lemmas[end] in self._her_guard
+    def _rule_stands(self, text: str, ruled: Assessment, risk: float) -> bool:
+        """A rule's flag stands when the model gives the text, or one of the rule's matches
+        with a sentence either side, at least the floor learnt by cross-validation."""
+        if not ruled.flagged:
+            return False
+        floor = self.model.thresholds["rules_floor"]
+        return risk >= floor or any(self.model.risk(c) >= floor for c in rule_contexts(text, ruled))
+
+    def _judge(self, text: str, ruled: Assessment) -> Assessment:
+        offset, chunk, score = self._model_score(text, ruled)
+        limits = self.model.thresholds
+        by_model = score.risk >= limits["review"]
+        if not (by_model or self._rule_stands(text, ruled, score.risk)):
+            return Assessment(False, None, (), (), self.version)
+        if ruled.severity == "immediate" or (
+            score.risk >= limits["concern"] and score.immediate >= limits["immediate"]
+        ):
+            severity = "immediate"
+        elif ruled.flagged or score.risk >= limits["concern"]:
+            severity = "concern"
+        else:
+            severity = "review"
+        categories = tuple(c for c in ruled.categories if c != BACKSTOP_CATEGORY)
+        if not categories:
+            categories = (self.model.category(chunk) or BACKSTOP_CATEGORY,)
+        evidence = ruled.evidence
+        if by_model:
+            evidence += self._explain(text, offset, chunk, categories[0])
+        evidence = tuple(sorted(set(evidence), key=lambda e: (e.start, e.end, e.rule)))
+        return Assessment(True, severity, categories, evidence, self.version)
+
+    def _explain(self, text: str, offset: int, chunk: str, category: str) -> tuple[Evidence, ...]:
+        """The sentences that carried the model (scored alone), and its weightiest terms in
+        them, as spans of the original text."""
+        scored = sorted(
+            ((self.model.risk(chunk[s:e]), s, e) for s, e in sentence_spans(chunk)),
+            reverse=True,
+        )
+        carrying = [x for x in scored if x[0] >= self.model.thresholds["review"]] or scored[:1]
+        out: list[Evidence] = []
+        terms = self.model.terms(chunk)
+        for _risk, s, e in carrying[:EXPLAINED_SENTENCES]:
+            a, b = offset + s, offset + e
+            out.append(Evidence(a, b, text[a:b], category, "model.sentence"))
+            for ts, te in self.model.term_spans(chunk, s, e, terms)[:EXPLAINED_TERMS]:
+                a, b = offset + ts, offset + te
+                out.append(Evidence(a, b, text[a:b], category, "model.term"))
+        return tuple(out)
 
 
-def _longest_per_rule(matches: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    """Several patterns of one rule often match overlapping spans: keep the longest."""
-    kept: list[tuple[str, int, int]] = []
-    taken: dict[str, list[tuple[int, int]]] = {}
-    for key, start, end in sorted(matches, key=lambda m: (m[1] - m[2], m[1])):
-        spans = taken.setdefault(key, [])
-        if any(start < e and end > s for s, e in spans):
+def rule_contexts(text: str, ruled: Assessment) -> list[str]:
+    """Each rule match's sentence with a sentence either side (for the first CONTEXTS
+    matches). Cross-validation chose this over the sentence alone, which let too many of the
+    rules' false alarms stand."""
+    if not ruled.flagged:
+        return []
+    found = (around(text, e.start, e.end) for e in ruled.evidence[:CONTEXTS])
+    return list(dict.fromkeys(found))
+
+
+def around(text: str, start: int, end: int, reach: int = 1) -> str:
+    """The sentence(s) holding text[start:end], with `reach` sentences either side (at most
+    CONTEXT_CHARS beyond the span each way): a disclosure with just enough context."""
+    spans = sentence_spans(text)
+    if not spans:
+        return text[start:end]
+    first = next((n for n, (_s, e) in enumerate(spans) if e > start), len(spans) - 1)
+    last = next((n for n, (s_, _e) in enumerate(spans) if s_ >= end), len(spans)) - 1
+    lo = spans[max(0, first - reach)][0]
+    hi = spans[min(len(spans) - 1, max(first, last) + reach)][1]
+    return text[max(lo, start - CONTEXT_CHARS) : min(hi, end + CONTEXT_CHARS)]
+
+
+def windows(text: str, sentences: bool = False) -> Iterator[tuple[int, str]]:
+    """(offset, part) pieces the model scores: each chunk, and in a chunk longer than
+    WINDOW_CHARS, runs of whole sentences of about that length, each starting about half a
+    window after the one before; with `sentences`, each sentence of a chunk of several too.
+    The model is trained on parts like these (nlp.train), so a part is judged as a whole
+    message would be."""
+    for offset, chunk in split_chunks(text):
+        yield offset, chunk
+        spans = _short_spans(chunk)
+        if len(spans) < 2:
             continue
-        spans.append((start, end))
-        kept.append((key, start, end))
-    return sorted(kept, key=lambda m: (m[1], m[2]))
+        if sentences:
+            for start, end in spans:
+                if end - start >= SENTENCE_CHARS:
+                    yield offset + start, chunk[start:end]
+        if len(chunk) <= WINDOW_CHARS:
+            continue
+        i = 0
+        while i < len(spans):
+            start, j = spans[i][0], i
+            while j + 1 < len(spans) and spans[j + 1][1] - start <= WINDOW_CHARS:
+                j += 1
+            if j > i:
+                yield offset + start, chunk[start : spans[j][1]]
+            if j == len(spans) - 1:
+                break
+            following = i + 1
+            while following <= j and spans[following][0] - start < WINDOW_CHARS // 2:
+                following += 1
+            i = following
 
 
-def _trim(lowers: list[int], punct: frozenset[int], start: int, end: int) -> tuple[int, int]:
-    """Drop punctuation a gap swallowed at either edge, so evidence reads cleanly."""
-    while end - start > 1 and lowers[end - 1] in punct:
-        end -= 1
-    while end - start > 1 and lowers[start] in punct:
-        start += 1
-    return start, end
-
-
-def _combine(hits: list[tuple[Evidence, str]]) -> Assessment:
-    if not hits:
-        return NOT_FLAGGED
-    specific = [h for h in hits if h[0].category != BACKSTOP_CATEGORY]
-    if specific:
-        hits = specific
-    unique: dict[tuple[int, int, str], tuple[Evidence, str]] = {}
-    for evidence, severity in hits:
-        key = (evidence.start, evidence.end, evidence.rule)
-        if key not in unique or severity == "immediate":
-            unique[key] = (evidence, severity)
-    ordered = sorted(unique.values(), key=lambda h: (h[0].start, h[0].end, h[0].rule))
-    evidence = tuple(e for e, _ in ordered)
-    severity = "immediate" if any(s == "immediate" for _, s in ordered) else "concern"
-    categories = tuple(dict.fromkeys(e.category for e in evidence))
-    return Assessment(True, severity, categories, evidence)
-
-
-def _as_text(text: object) -> str:
-    """Accept str (or bytes, decoded with replacement); anything else is a caller error."""
-    if isinstance(text, str):
-        return text
-    if isinstance(text, bytes | bytearray):
-        return bytes(text).decode("utf-8", errors="replace")
-    raise TypeError(f"RiskDetector expects text, got {type(text).__name__}")
-
-
-def split_chunks(text: str, size: int = CHUNK_CHARS, overlap: int = CHUNK_OVERLAP):
-    """Yield (offset, chunk) pieces of at most ``size`` characters covering all of ``text``.
-
-    Cuts prefer a paragraph or sentence end, then whitespace, in the last part of a chunk;
-    consecutive chunks overlap by about ``overlap`` characters.
-    """
-    if len(text) <= size:
-        yield 0, text
-        return
-    start = 0
-    while start < len(text):
-        stop = min(start + size, len(text))
-        if stop < len(text):
-            window = text[start + size // 2 : stop]
-            cut = -1
-            for mark in ("\n\n", ". ", "? ", "! ", "\n", " "):
-                cut = window.rfind(mark)
-                if cut != -1:
-                    stop = start + size // 2 + cut + len(mark)
-                    break
-        yield start, text[start:stop]
-        if stop >= len(text):
-            return
-        next_start = max(stop - overlap, start + 1)
-        space = text.find(" ", next_start, stop)
-        start = space + 1 if space != -1 else next_start
+def _short_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence spans, a sentence longer than a window (speech has no full stops) cut at
+    spaces into window-sized pieces."""
+    out = []
+    for start, end in sentence_spans(text):
+        while end - start > WINDOW_CHARS:
+            cut = text.rfind(" ", start + WINDOW_CHARS // 2, start + WINDOW_CHARS)
+            cut = cut if cut > start else start + WINDOW_CHARS
+            out.append((start, cut))
+            start = cut + 1 if text[cut : cut + 1] == " " else cut
+        if end > start:
+            out.append((start, end))
+    return out
 
 
 _lock = threading.Lock()
-_detector: RiskDetector | None = None
+_detectors: dict[Path | None, RiskDetector] = {}
 
 
-def get_detector() -> RiskDetector:
-    """The process-wide detector, loaded once (the gateway calls this at startup)."""
-    global _detector
-    if _detector is None:
+def get_detector(model_path: Path | None = None) -> RiskDetector:
+    """The process-wide detector for a model file (the packaged one by default), loaded once;
+    the gateway calls this at start-up, so a bad model file stops it there."""
+    found = _detectors.get(model_path)
+    if found is None:
         with _lock:
-            if _detector is None:
-                _detector = RiskDetector()
-    return _detector
+            found = _detectors.get(model_path)
+            if found is None:
+                found = _detectors[model_path] = RiskDetector(model_path)
+    return found

@@ -1,4 +1,7 @@
-"""Shared fixtures: one loaded detector for the whole nlp test session, and the dev set."""
+"""Shared fixtures: the loaded detectors for the whole nlp test session, and the dev set.
+
+`detector` is the rule detector: most tests here pin down what a rule does (its category, its
+evidence, its silencing context). `combined` is what the gateway runs: rules and model."""
 
 from __future__ import annotations
 
@@ -7,12 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from nlp.risk import RiskDetector, get_detector
+from nlp.risk import RiskDetector, RuleDetector, get_detector
 
 
 @pytest.fixture(scope="session")
-def detector() -> RiskDetector:
+def combined() -> RiskDetector:
     return get_detector()
+
+
+@pytest.fixture(scope="session")
+def detector(combined: RiskDetector) -> RuleDetector:
+    return combined.rules
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """Generalisation, dev-style round: 150 new messages written to imitate the dev set's style,
-category mix and channels (tests/nlp/data/probe_devstyle.jsonl), before re-reading the rules.
+category mix and channels (nlp/data/train/probe_devstyle.jsonl), before re-reading the rules.
 
 First run, before any rule change: recall 0.903 (7 misses of 72), FPR 0.062 (4 of 65)."""
 

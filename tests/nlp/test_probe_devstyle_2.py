@@ -1,5 +1,5 @@
 """Generalisation, second dev-style round: 150 new messages imitating the dev set's style,
-category mix and channels (tests/nlp/data/probe_devstyle_2.jsonl), written before reading
+category mix and channels (nlp/data/train/probe_devstyle_2.jsonl), written before reading
 the rules and favouring paraphrased acts with no obvious keyword.
 
 First run, before any rule change: recall 0.627 (28 misses of 75), FPR 0.050 (3 of 60).

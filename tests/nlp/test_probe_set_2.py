@@ -1,6 +1,6 @@
 """Generalisation, second round: a probe set written without looking at the rules, with
 indirect disclosures, a child's own words, staff and carers, online harms, parental crisis
-and hard negatives in violent idiom (tests/nlp/data/probe_unseen_2.jsonl)."""
+and hard negatives in violent idiom (nlp/data/train/probe_unseen_2.jsonl)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Generalisation, third round: a probe set written without looking at the rules or the
-earlier probe sets (tests/nlp/data/probe_unseen_3.jsonl): vague and euphemistic disclosures,
+earlier probe sets (nlp/data/train/probe_unseen_3.jsonl): vague and euphemistic disclosures,
 very short texts, long voice transcripts with the risk in the middle, grandparents, foster
 carers and siblings reporting, professionals as the ones harming, online harms,
 speech-recognition errors, and hard negatives (violent idioms, medical conditions, managed

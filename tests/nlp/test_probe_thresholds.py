@@ -16,7 +16,7 @@ import pytest
 
 from nlp.evaluate import evaluate, format_report, load_items, prepare
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[2] / "nlp" / "data" / "train"
 SETS = [  # (file, its size: a probe set is written once and kept as it was)
     ("probe_unseen.jsonl", 218),
     ("probe_unseen_2.jsonl", 207),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nlp.risk import RiskDetector
+from nlp.rule_detector import RuleDetector
 from nlp.rules import RULES_DIR, RuleError, load_rules
 
 RULES = load_rules().rules
@@ -100,7 +100,7 @@ def test_invalid_rule_is_refused_with_file_and_rule(rules_copy, old, new, expect
     assert old in text
     path.write_text(text.replace(old, new, 1))
     with pytest.raises(RuleError) as caught:
-        RiskDetector(rules_copy)
+        RuleDetector(rules_copy)
     message = str(caught.value)
     assert "physical_abuse.toml" in message
     assert "rule physical." in message
@@ -145,7 +145,7 @@ def test_group_supports_multi_word_alternatives(rules_copy):
     path = rules_copy / "parental_crisis.toml"
     text = path.read_text()
     path.write_text(text.replace('"too out of it",', '"too (drunk|high|out of it)",', 1))
-    detector = RiskDetector(rules_copy)
+    detector = RuleDetector(rules_copy)
     for text in ("i'm too out of it to do the school run", "i was too high to pick him up"):
         assert "parental.incapable" in {e.rule for e in detector.assess(text).evidence}, text
 

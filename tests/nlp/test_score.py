@@ -42,7 +42,9 @@ def test_scores_stdin_and_reports_malformed_lines_by_number():
         "severity": None,
         "categories": [],
         "evidence": [],
+        "model": rows[0]["model"],
     }
+    assert rows[0]["model"].startswith("risk-lr-")  # every assessment names its model
     assert rows[2]["flagged"]  # invalid UTF-8 replaced, the rest still read
     assert "line 2" in err and "line 3" in err and "line 4" in err
     assert "not json" not in err  # never echo a parent's words
