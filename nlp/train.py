@@ -11,7 +11,8 @@ the rule detector (its verdict is an input of the model), and fits, deterministi
   cross-validation wins, judged on our own fresh data only (the ``fresh_*`` files; the rules
   were tuned on the rest, so there they would look better than they are);
 - the thresholds of the tiers, from the same out-of-fold scores: ``review`` at FPR_REVIEW,
-  ``concern`` at FPR_CONCERN;
+  ``concern`` where all but the least sure (1 - CONCERN_RECALL) of our own risk items stand:
+  a real disclosure should be loud (an SMS at night), and ``review`` is for the doubtful;
 - the danger-now head (on risk items labelled with a severity) and its threshold, set for
   IMMEDIATE_RECALL of danger-now items out of fold;
 - a sparse category head, to name the harm when only the model flagged a text.
@@ -46,7 +47,7 @@ OWN_PREFIX = "fresh_"  # files written blind for this model: the ones cross-vali
 FOLDS = 5
 SEED = 20261201
 FPR_REVIEW = 0.06  # target false-alarm rate of any flag, out of fold on our own data
-FPR_CONCERN = 0.03  # the stricter threshold above which a model flag is a concern, not review
+CONCERN_RECALL = 0.95  # of our own risk items, out of fold, flagged at concern or above
 IMMEDIATE_RECALL = 0.90  # of danger-now items, out of fold
 C_RISK = 20.0
 C_IMMEDIATE = 10.0
@@ -227,7 +228,9 @@ class Trainer:
         for floor in RULE_FLOORS:
             fixed = self.rule_flag & (np.maximum(scores, context) >= floor)
             review = _or_threshold(scores, fixed, own_neg, FPR_REVIEW)
-            concern = max(review, _or_threshold(scores, fixed, own_neg, FPR_CONCERN))
+            loud = np.sort(scores[own_pos & ~fixed])
+            at = int(np.floor((1 - CONCERN_RECALL) * int(own_pos.sum())))
+            concern = max(review, float(loud[min(at, len(loud) - 1)])) if len(loud) else review
             flagged = fixed | (scores >= review)
             figures = {
                 "recall": round(float(flagged[own_pos].mean()), 4),
