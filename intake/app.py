@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -25,6 +26,9 @@ from intake.mail.service import MailService
 from intake.mail.web import MAIL, register_consent_routes
 from intake.metrics import Metrics
 from intake.safeguarding.alerts import Alerter
+from intake.safeguarding.call_webhook import ROUTES as CALL_ROUTES
+from intake.safeguarding.call_webhook import call_handlers
+from intake.safeguarding.calls import TwilioCalls
 from intake.safeguarding.sms import TwilioSms
 from intake.safeguarding.sms_webhook import sms_handler
 from intake.settings import Settings, SettingsError
@@ -42,6 +46,7 @@ from storage.staff import StaffStore
 from storage.values import utcnow
 
 log = logging.getLogger("intake.app")
+T = TypeVar("T", TwilioSms, TwilioCalls)
 
 
 @dataclass
@@ -106,15 +111,24 @@ def build_services(
     wording = current_wording().for_service(settings.pending_ttl.total_seconds())
     domain = settings.mail_address.rpartition("@")[2] or "localhost"
     mail_sender = OutboxSender(records.outbox, settings.smtp_relay, domain=domain, metrics=metrics)
+    try:
+        hours = OfficeHours.parse(settings.office_hours, settings.timezone)
+    except HoursError as exc:
+        raise SettingsError(str(exc)) from None
     alerter = Alerter(
         db,
         records.concerns,
         RotaStore(db),
-        _sms_sender(settings),
+        _twilio(settings, TwilioSms),
         settings.escalate_after,
         metrics=metrics,
+        clock=clock,
         outbox=records.outbox,
         sender_address=settings.mail_address,
+        calls=_twilio(settings, TwilioCalls),
+        public_url=settings.public_url,
+        zone=hours.zone,
+        in_hours=hours.open_at,
     )
     gateway = Gateway(
         records.turns,
@@ -125,6 +139,7 @@ def build_services(
         metrics=metrics,
         on_concern=alerter.schedule,
         on_queued=mail_sender.wake,
+        in_hours=lambda: hours.open_at(clock()),
     )
     replies = MailReplies(
         wording, db.keyring, address=settings.mail_address, public_url=settings.public_url
@@ -136,10 +151,6 @@ def build_services(
         extra_addresses=settings.mail_extra_addresses,
         metrics=metrics,
     )
-    try:
-        hours = OfficeHours.parse(settings.office_hours, settings.timezone)
-    except HoursError as exc:
-        raise SettingsError(str(exc)) from None
     voice = VoiceAdapter(
         gateway,
         settings,
@@ -266,6 +277,8 @@ def create_app(
     for path in VOICE_ROUTES:
         app.router.add_post(path, _voice_route(path))
     app.router.add_post("/twilio/sms", _sms_route)
+    for path in CALL_ROUTES:
+        app.router.add_post(path, _call_route(path))
     register_consent_routes(app)
     return app
 
@@ -273,6 +286,15 @@ def create_app(
 def _voice_route(path: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
         return await request.app[SERVICES].voice.handlers[path](request)
+
+    return handle
+
+
+def _call_route(path: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        services = request.app[SERVICES]
+        handlers = call_handlers(services.alerter, twilio_signature(services.settings, services.db))
+        return await handlers[path](request)
 
     return handle
 
@@ -310,13 +332,14 @@ def _smtp_context(settings: Settings) -> Callable[[web.Application], AsyncIterat
     return context
 
 
-def _sms_sender(settings: Settings) -> TwilioSms | None:
-    """Alerts go by SMS through the Twilio account; without one they wait, visibly."""
+def _twilio(settings: Settings, kind: type[T]) -> T | None:
+    """Alerts go by SMS (and calls) through the Twilio account; without one they wait,
+    visibly (the email still goes)."""
     if not (
         settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_phone_number
     ):
         return None
-    return TwilioSms(
+    return kind(
         settings.twilio_account_sid,
         settings.twilio_auth_token,
         settings.twilio_phone_number,
@@ -363,7 +386,9 @@ async def _send_mail(services: Services, stop: asyncio.Event) -> None:
 
 async def _alert(services: Services, stop: asyncio.Event) -> None:
     """Alerts retried and escalated; the SMS client closed once the worker has stopped."""
-    interval = max(1.0, min(15.0, services.settings.escalate_after.total_seconds() / 4))
+    # often enough that a failed SMS or call is tried again within 30 seconds even if this
+    # process restarted in between (the alerter's own timers do it sooner)
+    interval = max(1.0, min(5.0, services.settings.escalate_after.total_seconds() / 4))
     try:
         await services.alerter.run(stop, interval)
     finally:

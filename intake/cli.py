@@ -256,6 +256,7 @@ async def _concerns(db: Database, args: argparse.Namespace) -> int:
                 "status": c.status,
                 "alert_status": c.alert_status,
                 "alerted": c.alerted,
+                "alert_channels": dict(c.channels),
             }
             for c in concerns
         ]
@@ -268,6 +269,7 @@ async def _concerns(db: Database, args: argparse.Namespace) -> int:
         print(
             f"{c.raised_at:%Y-%m-%d %H:%M} {c.id} {c.severity:<9} {c.channel:<5} "
             f"{','.join(c.categories) or '-'} status={c.status} alert={c.alert_status}"
+            + "".join(f" {channel}={status}" for channel, status in c.channels)
         )
     return EXIT_OK
 
@@ -308,6 +310,12 @@ async def _one_concern(db: Database, store, args: argparse.Namespace) -> int:  #
     )
     print(f"categories: {', '.join(summary.categories) or '-'}   rules: {', '.join(detail.rules)}")
     print(f"contact: {contact}")
+    print(f"judged by: rules{' and model ' + detail.model_version if detail.model_version else ''}")
+    print("alert chronology:")
+    for line in await store.chronology(summary.id):
+        where = " ".join(x for x in (line.channel, line.slot) if x)
+        note = f" ({line.detail})" if line.detail else ""
+        print(f"  {line.at:%Y-%m-%d %H:%M:%S} UTC  {line.event:<18} {where}{note}")
     print(f"evidence: {detail.evidence}")
     return EXIT_OK
 

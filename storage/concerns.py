@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit
+from storage import alert_events, audit
 from storage.database import Database, new_id
 from storage.keys import LookupKeys
 from storage.rota import RotaStore
@@ -21,6 +21,7 @@ from storage.tables import Alert, Concern
 from storage.tallies import Tallies
 from storage.values import ConcernInput, Contact, Role, next_on_call, utcnow
 
+PENDING = ("queued", "sending", "sent", "retrying")  # alerts still being delivered or due
 EVIDENCE = "concerns.evidence"
 CONTACT = "concerns.contact"
 DECISION = "concerns.decision"
@@ -42,6 +43,7 @@ class ConcernSummary:
     status: str
     alert_status: str
     alerted: str | None
+    channels: tuple[tuple[str, str], ...] = ()  # (channel, status of its latest alert)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class ConcernDetail:
     contact: Contact | None
     conversation_id: str | None
     decision: str | None
+    model_version: str | None = None  # the risk model that judged it (None: rules alone)
 
 
 class ConcernStore:
@@ -91,22 +94,21 @@ class ConcernStore:
             conversation_id=concern.conversation_id,
             status="open",
             raised_at=now,
+            model_version=concern.model_version,
         )
         async with self._db.within(session) as session:
             session.add(row)
             await session.flush()
             # The lead on call first; with nobody in that slot, the deputy straight away.
             person = next_on_call(await self._rota.show(session))
-            session.add(
-                Alert(
-                    id=new_id(),
-                    concern_id=row.id,
-                    tier="primary" if person is None else person.slot,
-                    recipient=None if person is None else person.name,
-                    status="queued" if person is not None else "no_oncall",
-                    created_at=now,
-                    escalate_at=now + escalate_after,
-                )
+            await add_alerts(
+                session,
+                row.id,
+                "primary" if person is None else person.slot,
+                concern.alert_by,
+                escalate_at=now + escalate_after,
+                recipient=None if person is None else person.name,
+                now=now,
             )
             await audit.record(
                 session,
@@ -119,6 +121,9 @@ class ConcernStore:
             )
             await self._tallies.count(concern.channel, "concern", session=session)
         return row.id
+
+    async def chronology(self, concern_id: str) -> list[alert_events.ChronologyLine]:
+        return await alert_events.chronology(self._db, concern_id)
 
     async def list(self, limit: int = 500) -> list[ConcernSummary]:
         async with self._db.sessions() as session:
@@ -149,6 +154,7 @@ class ConcernStore:
             contact=contact,
             conversation_id=row.conversation_id,
             decision=self._cipher.open_optional(row.decision_enc, DECISION),
+            model_version=row.model_version,
         )
 
     async def acknowledge(self, concern_id: str, by: str) -> None:
@@ -161,9 +167,10 @@ class ConcernStore:
                 row.status, row.acknowledged_at, row.acknowledged_by = "acknowledged", now, by
             alerts = await session.scalars(select(Alert).where(Alert.concern_id == concern_id))
             for alert in alerts:
-                if alert.status in ("queued", "sent"):
+                if alert.status in PENDING:  # nothing more is sent, retried or escalated
                     alert.status, alert.acknowledged_at = "acknowledged", now
             await audit.record(session, by, "concern.acknowledge", "concern", concern_id)
+            await alert_events.record(session, concern_id, "acknowledged", detail=by, at=now)
 
     async def resolve(self, id_or_reference: str) -> str | None:
         """A concern's id from its id or the short reference an alert carried; None unless
@@ -190,7 +197,11 @@ class ConcernStore:
                 select(Alert).where(Alert.concern_id == row.id).order_by(Alert.created_at)
             )
         )
-        latest = alerts[-1] if alerts else None
+        # The latest person's alert is the row that carries its escalation time; the status of
+        # each channel is that of its latest alert.
+        leads = [a for a in alerts if a.escalate_at is not None]
+        latest = (leads or alerts)[-1] if alerts else None
+        by_channel = {a.channel: a.status for a in alerts}
         return ConcernSummary(
             id=row.id,
             raised_at=row.raised_at,
@@ -200,7 +211,41 @@ class ConcernStore:
             status=row.status,
             alert_status=latest.status if latest else "none",
             alerted=latest.recipient if latest else None,
+            channels=tuple(sorted(by_channel.items())),
         )
 
 
-__all__ = ["ConcernDetail", "ConcernStore", "ConcernSummary", "NotPermitted"]
+async def add_alerts(
+    session: AsyncSession,
+    concern_id: str,
+    slot: str,
+    channels: tuple[str, ...],
+    *,
+    escalate_at: datetime,
+    recipient: str | None,
+    now: datetime,
+) -> None:
+    """One person's alert, one row per channel; the first row carries the escalation time
+    (the rest are retried on their own, and stop when the concern is acknowledged)."""
+    status = "queued" if recipient is not None else "no_oncall"
+    for n, channel in enumerate(channels):
+        alert_id = new_id()
+        session.add(
+            Alert(
+                id=alert_id,
+                concern_id=concern_id,
+                tier=slot,
+                channel=channel,
+                recipient=recipient,
+                status=status,
+                created_at=now,
+                escalate_at=escalate_at if n == 0 else None,
+                attempts=0,
+            )
+        )
+    await session.flush()
+    if recipient is None:
+        await alert_events.record(session, concern_id, "no_one_on_call", slot=slot, at=now)
+
+
+__all__ = ["ConcernDetail", "ConcernStore", "ConcernSummary", "NotPermitted", "add_alerts"]

@@ -149,6 +149,7 @@ class Concern(Base):
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    model_version: Mapped[str | None] = mapped_column(String(40))  # the risk model that judged
 
 
 class Alert(Base):
@@ -158,11 +159,34 @@ class Alert(Base):
         ForeignKey("concerns.id", ondelete="CASCADE"), index=True
     )
     tier: Mapped[str] = mapped_column(String(16))  # primary | deputy | console
+    channel: Mapped[str] = mapped_column(String(8), default="sms")  # sms | call | email
     recipient: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16))  # queued | sent | acknowledged | escalated
+    # queued | sending | sent | retrying | acknowledged | escalated | cancelled | no_oncall
+    status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set on one alert of each person's set: when it falls due, the next person is alerted.
     escalate_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_ref: Mapped[str | None] = mapped_column(String(64))  # Twilio's message/call sid
+
+
+class AlertEvent(Base):
+    """One line of a concern's alert chronology: a notification, its delivery result, an
+    acknowledgement or an escalation, with its time. No personal data: slots, not people."""
+
+    __tablename__ = "alert_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    concern_id: Mapped[str] = mapped_column(
+        ForeignKey("concerns.id", ondelete="CASCADE"), index=True
+    )
+    alert_id: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    event: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str | None] = mapped_column(String(8))
+    slot: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(String(200))
 
 
 class OutboxItem(Base):

@@ -146,6 +146,8 @@ class ConcernInput:
     contact: Contact | None
     conversation_id: str | None = None
     rules: tuple[str, ...] = ()
+    alert_by: tuple[str, ...] = ("sms", "email")  # the channels of the first alert, in order
+    model_version: str | None = None
 
 
 SLOTS = ("primary", "deputy")  # the on-call rota, in the order people are alerted

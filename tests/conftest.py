@@ -30,8 +30,13 @@ TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 class KeywordRisk:
     """Test double for the risk detector: flags the phrases it is given, nothing else."""
 
-    def __init__(self, phrases: tuple[str, ...] = ("hits my son", "hurting her", "RISKY")) -> None:
+    def __init__(
+        self,
+        phrases: tuple[str, ...] = ("hits my son", "hurting her", "RISKY"),
+        severity: str = "immediate",
+    ) -> None:
         self._patterns = [(p, re.compile(re.escape(p), re.IGNORECASE)) for p in phrases]
+        self._severity = severity
 
     def assess(self, text: str) -> Assessment:
         evidence = tuple(
@@ -41,7 +46,7 @@ class KeywordRisk:
         )
         if not evidence:
             return Assessment(False, None, (), ())
-        return Assessment(True, "immediate", ("physical_abuse",), evidence)
+        return Assessment(True, self._severity, ("physical_abuse",), evidence)
 
 
 @pytest.fixture

@@ -26,9 +26,11 @@ from intake.core.ports import (
 )
 from intake.core.replies import REPLIES_PER_HOUR, ParentReplies
 from intake.core.states import Effect, Event, EventKind, State, Transition, step
+from intake.core.tiers import alert_channels, caller_goes_to_lead
 from intake.core.types import (
     Action,
     Inbound,
+    Raised,
     Reading,
     Reply,
     RiskAssessment,
@@ -86,6 +88,7 @@ class Gateway:
         on_queued: Callable[[], None] | None = None,
         composers: Mapping[Channel, ReplyComposer] | None = None,
         replies_per_hour: int = REPLIES_PER_HOUR,
+        in_hours: Callable[[], bool] = lambda: True,
     ) -> None:
         self._threads = threads
         self._risk = risk
@@ -95,6 +98,7 @@ class Gateway:
         self._metrics = metrics or Metrics()
         self._on_concern = on_concern
         self._on_queued = on_queued
+        self._in_hours = in_hours
         self._replies = ParentReplies(composers, self._metrics, replies_per_hour)
 
     def add_composer(self, channel: Channel, composer: ReplyComposer) -> None:
@@ -123,16 +127,16 @@ class Gateway:
             kept = await turn.remembered(remember_as)
             if kept is not None:
                 return kept
-            concern_id = await self.screen(inbound)  # its own transaction, kept if this fails
-            reply, queued = await self._turn(turn, inbound, concern_id)
+            raised = await self.screen(inbound)  # its own transaction, kept if this fails
+            reply, queued = await self._turn(turn, inbound, raised)
             body = await turn.remember(remember_as, await respond(reply))
         self._done(inbound, reply, queued)
         return body
 
     async def _handle(self, inbound: Inbound) -> Reply:
-        concern_id = await self.screen(inbound)
+        raised = await self.screen(inbound)
         async with self._threads.begin(inbound.channel, inbound.thread_ref) as turn:
-            reply, queued = await self._turn(turn, inbound, concern_id)
+            reply, queued = await self._turn(turn, inbound, raised)
         self._done(inbound, reply, queued)
         return reply
 
@@ -151,7 +155,7 @@ class Gateway:
             concern_id=reply.concern_id,
         )
 
-    async def screen(self, inbound: Inbound) -> str | None:
+    async def screen(self, inbound: Inbound) -> Raised | None:
         """Risk first, for words the core is not asked to keep (an adapter's side questions,
         such as a spoken email address, or a machine's mail): returns the concern raised."""
         if not inbound.text or not inbound.text.strip():
@@ -164,13 +168,13 @@ class Gateway:
     async def assess_only(self, inbound: Inbound, outcome: str) -> str | None:
         """A message nobody can be asked about (a machine's, or one without a usable address):
         assessed for risk, counted anonymously, nothing else kept."""
-        concern_id = await self.screen(inbound)
+        raised = await self.screen(inbound)
         async with self._threads.begin(inbound.channel, inbound.thread_ref) as turn:
             await turn.tally(outcome)
-        return concern_id
+        return raised.id if raised else None
 
     async def _turn(
-        self, turn: TurnStore, inbound: Inbound, concern_id: str | None
+        self, turn: TurnStore, inbound: Inbound, raised: Raised | None
     ) -> tuple[Reply, bool]:
         found = await turn.state()
         conversation, held = found.conversation, found.held
@@ -189,11 +193,11 @@ class Gateway:
 
         if inbound.choice is not None and state is not State.ASKING_CONSENT:
             # A button on a page for a thread that has moved on: nothing to record.
-            return self._reply(inbound, Action.NOTHING, state, conversation, concern_id), False
+            return self._reply(inbound, Action.NOTHING, state, conversation, raised), False
         if state is State.NEW and inbound.in_reply and _bare_answer(_answerable(inbound)):
             # A bare yes or no to a thread that is gone (declined, expired, a retried answer):
             # nothing to consent to, and a new thread holding "NO" would ask the parent again.
-            reply = self._reply(inbound, Action.NOTHING, state, None, concern_id)
+            reply = self._reply(inbound, Action.NOTHING, state, None, raised)
             return _with(reply, stale=True), False
         repeated = turn_key is not None and turn_key in held_keys
 
@@ -236,9 +240,9 @@ class Gateway:
         action = Action.NOTHING
         for effect in effects:
             action = _ACTION_FOR.get(effect, action)
-        if concern_id is not None:
+        if raised is not None:
             action = Action.CONNECT_SAFEGUARDING
-        reply = self._reply(inbound, action, transition.state, conversation, concern_id)
+        reply = self._reply(inbound, action, transition.state, conversation, raised)
         consented = transition.state is State.CONSENTED
         return (
             _with(
@@ -369,14 +373,15 @@ class Gateway:
         action: Action,
         state: State,
         conversation: ThreadConversationView | None,
-        concern_id: str | None,
+        raised: Raised | None,
     ) -> Reply:
         return Reply(
             action=action,
             state=state,
             say=self._words(action, inbound.channel),
             conversation_id=conversation.id if conversation and state is State.CONSENTED else None,
-            concern_id=concern_id,
+            concern_id=raised.id if raised else None,
+            concern_severity=raised.severity if raised else None,
         )
 
     async def _assess(self, text: str) -> RiskAssessment:
@@ -384,17 +389,27 @@ class Gateway:
             return await asyncio.to_thread(self._risk.assess, text)
         return self._risk.assess(text)
 
-    async def _raise_concern(self, inbound: Inbound, assessment: RiskAssessment) -> str:
-        """POLICY EXCEPTION: a child may be at risk, so this is kept whatever the consent state."""
+    async def _raise_concern(self, inbound: Inbound, assessment: RiskAssessment) -> Raised:
+        """POLICY EXCEPTION: a child may be at risk, so this is kept whatever the consent state.
+
+        The tier sets how loud the alert is; on a call, the caller is put through to a person
+        at once, and while that person is the lead, the caller's call is the lead's call."""
+        severity = assessment.severity or "concern"
+        in_hours = self._in_hours()
+        to_lead = inbound.channel is Channel.VOICE and caller_goes_to_lead(
+            severity, in_hours=in_hours
+        )
         concern_id = await self._threads.raise_concern(
             ConcernInput(
                 channel=inbound.channel,
-                severity=assessment.severity or "concern",
+                severity=severity,
                 categories=tuple(assessment.categories),
                 evidence=evidence_excerpt(inbound.text or "", assessment),
                 thread_ref=inbound.thread_ref,
                 contact=inbound.contact,
                 rules=tuple(sorted({e.rule for e in assessment.evidence})),
+                alert_by=alert_channels(severity, in_hours=in_hours, caller_put_through=to_lead),
+                model_version=getattr(assessment, "model", None),
             ),
             escalate_after=self._escalate_after,
         )
@@ -408,7 +423,7 @@ class Gateway:
         )
         if self._on_concern is not None:
             self._on_concern(concern_id)
-        return concern_id
+        return Raised(concern_id, severity)
 
     def _words(self, action: Action, channel: Channel) -> tuple[str, ...]:
         w = self.wording

@@ -59,12 +59,22 @@ class Action(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class Raised:
+    """A concern the core raised: its id, and its tier (how loud the alert is, and who a
+    caller is put through to)."""
+
+    id: str
+    severity: str
+
+
+@dataclass(frozen=True)
 class Reply:
     action: Action
     state: State
     say: tuple[str, ...] = ()
     conversation_id: str | None = None
     concern_id: str | None = None
+    concern_severity: str | None = None  # immediate | concern | review, with concern_id
     answer: Answer | None = None  # the consent answer read in this turn, if it was one
     callback_offer: bool = False  # the parent may be offered a call-back (consented, reachable)
     repeated: bool = False  # this turn was handled before (a redelivery): nothing new kept

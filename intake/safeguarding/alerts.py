@@ -1,11 +1,15 @@
 """Alerting the on-call safeguarding lead within seconds, and the deputy when nobody answers.
 
-A concern's first alert row is written with the concern itself (storage.concerns), so an alert
-can never be lost between the two. This service delivers it: an SMS that carries no personal
-data (only a reference, the channel and the time), retried until sent; and, when the alert is
-not acknowledged within INTAKE_ESCALATE_AFTER, the deputy is alerted too. Each alert is also
-emailed once to the person's rota address, through the durable outbox. The lead acknowledges
-by replying "ACK <ref>" (see sms_webhook) or in the console.
+A concern's first alert rows are written with the concern itself (storage.concerns), one per
+channel its tier asks for (intake.safeguarding.tiers), so an alert can never be lost between
+the two. This service delivers them, every channel at once: an SMS that carries no personal
+data (only a reference, the channel and the local time); for danger now, a phone call whose
+words come from our own signed webhook and ask the lead to press 1; and an email to the
+person's rota address, through the durable outbox. A failed SMS or call is tried again with
+back-off, within 30 seconds; the other channels do not wait for it. When the alert is not
+acknowledged within INTAKE_ESCALATE_AFTER, the next person on the rota is alerted. The lead
+acknowledges by replying "ACK <ref>" (see sms_webhook), by pressing 1 on the call, or in the
+console. Every step goes into the concern's alert chronology (storage.alert_events).
 """
 
 from __future__ import annotations
@@ -15,15 +19,20 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from intake.core.tiers import alert_channels, retry_after
 from intake.logs import log_event
 from intake.metrics import Metrics
+from intake.safeguarding.calls import CallPlacer
 from intake.safeguarding.sms import SmsSender
-from storage.concerns import ConcernStore
-from storage.database import Database, new_id
+from storage import alert_events
+from storage.concerns import PENDING, ConcernStore, add_alerts
+from storage.database import Database
 from storage.outbox import Outbox
 from storage.rota import RotaStore
 from storage.tables import Alert, Concern
@@ -31,10 +40,12 @@ from storage.values import OnCallEntry, next_on_call, utcnow
 
 log = logging.getLogger("intake.safeguarding")
 
-RETRY_AFTER = timedelta(seconds=30)
+RETRY_AFTER = timedelta(seconds=30)  # an alert retrying with no time set (older rows)
 STUCK_AFTER = timedelta(seconds=120)  # a "sending" alert whose worker died is sent again
 DELIVERABLE = ("queued", "retrying", "sending")
 REF_LENGTH = 8
+CALL_FAILED = ("no-answer", "busy", "failed", "canceled")  # Twilio's CallStatus values
+CALL_PATH = "/twilio/alert-call"
 
 
 def reference(concern_id: str) -> str:
@@ -42,15 +53,32 @@ def reference(concern_id: str) -> str:
     return concern_id[:REF_LENGTH].upper()
 
 
-def alert_text(concern: Concern, tier: str) -> str:
-    when = concern.raised_at.strftime("%H:%M")
-    urgency = "NOW" if concern.severity == "immediate" else "today"
+def alert_text(concern: Concern, tier: str, zone: ZoneInfo | None = None) -> str:
+    """The SMS (and email) words: no personal data; the time in the service's own zone."""
+    raised = concern.raised_at
+    if raised.tzinfo is None:
+        raised = raised.replace(tzinfo=UTC)
+    local = raised.astimezone(zone or UTC)
+    when = f"{local:%H:%M} {local.tzname() or ''}".strip()
+    urgency = {"immediate": "NOW", "review": "to read today"}.get(concern.severity, "today")
     deputy = " The on-call lead has not answered." if tier == "deputy" else ""
     return (
         f"Parent Partnership safeguarding: a concern needs you {urgency} "
-        f"({concern.channel}, {when} UTC, ref {reference(concern.id)}).{deputy} "
+        f"({concern.channel}, {when}, ref {reference(concern.id)}).{deputy} "
         f"Reply ACK {reference(concern.id)} when you have it. Details are in the console."
     )
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed SMS or call: what to send, to whom, outside any transaction."""
+
+    alert_id: str
+    concern_id: str
+    channel: str
+    slot: str
+    person: OnCallEntry
+    text: str
 
 
 class Alerter:
@@ -65,17 +93,27 @@ class Alerter:
         clock: Callable[[], datetime] = utcnow,
         outbox: Outbox | None = None,
         sender_address: str = "help@pps.example.org",
+        *,
+        calls: CallPlacer | None = None,
+        public_url: str = "http://127.0.0.1:8080",
+        zone: ZoneInfo | None = None,
+        in_hours: Callable[[datetime], bool] = lambda _now: True,
     ) -> None:
         self._db = db
         self._concerns = concerns
         self._rota = rota
         self._sms = sms
+        self._calls = calls
         self._escalate_after = escalate_after
         self._metrics = metrics or Metrics()
         self._clock = clock
         self._outbox = outbox
         self._sender_address = sender_address
+        self._public_url = public_url.rstrip("/")
+        self._zone = zone
+        self._in_hours = in_hours
         self._tasks: set[asyncio.Task] = set()
+        self._timers: set[asyncio.TimerHandle] = set()
 
     def schedule(self, concern_id: str) -> None:
         """Called as a concern is raised: deliver its alert now, without delaying the caller."""
@@ -83,75 +121,138 @@ class Alerter:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _retry_later(self, concern_id: str, delay: timedelta) -> None:
+        """Try a failed SMS or call again after its back-off (the worker's sweep is the
+        backstop if this process stops meanwhile)."""
+        loop = asyncio.get_running_loop()
+        handle: asyncio.TimerHandle | None = None
+
+        def fire() -> None:
+            self._timers.discard(handle)
+            self.schedule(concern_id)
+
+        handle = loop.call_later(delay.total_seconds() + 0.05, fire)
+        self._timers.add(handle)
+
     async def drain(self) -> None:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def close(self) -> None:
+        for handle in list(self._timers):
+            handle.cancel()
+        self._timers.clear()
         await self.drain()
-        if self._sms is not None:
-            await self._sms.close()
+        for client in (self._sms, self._calls):
+            if client is not None:
+                await client.close()
 
     async def deliver(self, concern_id: str | None = None) -> int:
-        """Send every alert (of one concern, or all) that is due; return how many were sent."""
+        """Send every alert (of one concern, or all) that is due, each channel at once; return
+        how many SMS and calls went."""
         async with self._db.sessions() as session:
             query = select(Alert.id).where(Alert.status.in_(DELIVERABLE))
             if concern_id is not None:
                 query = query.where(Alert.concern_id == concern_id)
-            alert_ids = list(await session.scalars(query))
+            alert_ids = list(await session.scalars(query.order_by(Alert.created_at)))
         if not alert_ids:
             return 0
         rota = await self._rota.show()
-        sent = 0
-        for alert_id in alert_ids:
-            sent += await self._send_one(alert_id, rota)
-        return sent
+        jobs = [job for alert_id in alert_ids if (job := await self._claim(alert_id, rota))]
+        return sum(await asyncio.gather(*(self._perform(job) for job in jobs)))
 
-    async def _send_one(self, alert_id: str, rota: dict[str, OnCallEntry | None]) -> int:
-        claimed = await self._claim(alert_id, rota)
-        if claimed is None:
+    async def _perform(self, job: Job) -> int:
+        try:  # outside any transaction: never hold a lock while Twilio answers
+            if job.channel == "call":
+                ref = await self._calls.place(
+                    job.person.phone,
+                    f"{self._public_url}{CALL_PATH}?alert={job.alert_id}",
+                    f"{self._public_url}{CALL_PATH}/status?alert={job.alert_id}",
+                )
+            else:
+                ref = await self._sms.send(job.person.phone, job.text)
+        except Exception as exc:  # noqa: BLE001 - tried again after a back-off
+            await self._failed(job, type(exc).__name__)
             return 0
-        concern_id, tier, phone, name, text = claimed
-        try:
-            await self._sms.send(phone, text)  # outside any transaction: never hold a lock
-        except Exception as exc:  # noqa: BLE001 - retried by the worker
-            await self._set_status(alert_id, "retrying")
-            log_event(
-                log,
-                "alert_send_failed",
-                logging.WARNING,
-                concern_id=concern_id,
-                error=type(exc).__name__,
-            )
-            self._metrics.count("intake_alerts_failed_total")
-            return 0
-        await self._set_status(alert_id, "sent", recipient=name)
-        self._metrics.count("intake_alerts_sent_total", tier=tier)
-        log_event(log, "alert_sent", concern_id=concern_id, slot=tier)
+        await self._sent(job, ref)
         return 1
 
-    async def _claim(
-        self, alert_id: str, rota: dict[str, OnCallEntry | None]
-    ) -> tuple[str, str, str, str, str] | None:
-        """Mark one due alert as being sent (so no other worker sends it too)."""
+    async def _sent(self, job: Job, ref: str) -> None:
+        event = "call.placed" if job.channel == "call" else "sms.sent"
+        async with self._db.transaction() as session:
+            alert = await session.get(Alert, job.alert_id)
+            if alert is not None and alert.status == "sending":
+                alert.status, alert.provider_ref = "sent", ref[:64]
+                alert.recipient = job.person.name
+            await alert_events.record(
+                session,
+                job.concern_id,
+                event,
+                channel=job.channel,
+                slot=job.slot,
+                alert_id=job.alert_id,
+                at=self._clock(),
+            )
+        self._metrics.count("intake_alerts_sent_total", tier=job.slot, channel=job.channel)
+        log_event(log, "alert_sent", concern_id=job.concern_id, slot=job.slot, channel=job.channel)
+
+    async def _failed(self, job: Job, error: str) -> None:
+        now = self._clock()
+        delay = timedelta(0)
+        async with self._db.transaction() as session:
+            alert = await session.get(Alert, job.alert_id)
+            if alert is not None and alert.status == "sending":
+                delay = retry_after(alert.attempts)
+                alert.status, alert.next_attempt_at = "retrying", now + delay
+            await alert_events.record(
+                session,
+                job.concern_id,
+                f"{job.channel}.failed",
+                channel=job.channel,
+                slot=job.slot,
+                detail=error,
+                alert_id=job.alert_id,
+                at=now,
+            )
+        log_event(
+            log,
+            "alert_send_failed",
+            logging.WARNING,
+            concern_id=job.concern_id,
+            channel=job.channel,
+            error=error,
+        )
+        self._metrics.count("intake_alerts_failed_total", channel=job.channel)
+        if delay:
+            self._retry_later(job.concern_id, delay)
+
+    async def _claim(self, alert_id: str, rota: dict[str, OnCallEntry | None]) -> Job | None:
+        """Mark one due alert as being sent (so no other worker sends it too); an email is
+        queued here and then, in this transaction."""
         now = self._clock()
         async with self._db.transaction() as session:
             query = select(Alert).where(Alert.id == alert_id)
             if not self._db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
             alert = await session.scalar(query)
-            if alert is None or alert.status not in DELIVERABLE:
-                return None
-            wait = {"retrying": RETRY_AFTER, "sending": STUCK_AFTER}.get(alert.status)
-            if wait is not None and alert.created_at + wait > now:
+            if alert is None or alert.status not in DELIVERABLE or not _due(alert, now):
                 return None
             concern = await session.get(Concern, alert.concern_id)
-            person = rota.get(alert.tier)
             if concern is None or concern.status != "open":
                 alert.status = "cancelled"
                 return None
+            person = rota.get(alert.tier)
             if person is None:
                 alert.status = "no_oncall"
+                await alert_events.record(
+                    session,
+                    concern.id,
+                    "no_one_on_call",
+                    channel=alert.channel,
+                    slot=alert.tier,
+                    alert_id=alert.id,
+                    at=now,
+                )
                 log_event(
                     log,
                     "alert_undeliverable",
@@ -161,9 +262,9 @@ class Alerter:
                     reason=alert.status,
                 )
                 return None
-            emailed = False
-            if alert.status == "queued" and self._outbox is not None:
-                # The email goes once per alert, in this transaction; the SMS is retried.
+            if alert.channel == "email":
+                if self._outbox is None:
+                    return None  # left for the process that has the outbox
                 await self._outbox.enqueue(
                     "email",
                     person.email,
@@ -171,10 +272,30 @@ class Alerter:
                     reference=f"alert:{alert.id}",
                     session=session,
                 )
-                emailed = True
-            if self._sms is None:
-                alert.status = "sent" if emailed else "undeliverable"
-                alert.recipient = person.name
+                alert.status, alert.recipient = "sent", person.name
+                await alert_events.record(
+                    session,
+                    concern.id,
+                    "email.queued",
+                    channel="email",
+                    slot=alert.tier,
+                    alert_id=alert.id,
+                    at=now,
+                )
+                return None
+            client = self._calls if alert.channel == "call" else self._sms
+            if client is None:
+                alert.status, alert.recipient = "undeliverable", person.name
+                await alert_events.record(
+                    session,
+                    concern.id,
+                    f"{alert.channel}.unavailable",
+                    channel=alert.channel,
+                    slot=alert.tier,
+                    detail="no Twilio account",
+                    alert_id=alert.id,
+                    at=now,
+                )
                 log_event(
                     log,
                     "alert_without_sms",
@@ -185,8 +306,9 @@ class Alerter:
                 )
                 return None
             alert.status, alert.created_at = "sending", now
-            text = alert_text(concern, alert.tier)
-            return concern.id, alert.tier, person.phone, person.name, text
+            alert.attempts = (alert.attempts or 0) + 1
+            text = alert_text(concern, alert.tier, self._zone)
+            return Job(alert.id, concern.id, alert.channel, alert.tier, person, text)
 
     def _email(self, concern: Concern, tier: str) -> dict:
         """An outbox payload (see intake.mail.compose): the same words as the SMS."""
@@ -194,50 +316,45 @@ class Alerter:
             "purpose": "safeguarding_alert",
             "from": self._sender_address,
             "subject": f"Safeguarding concern {reference(concern.id)}: please acknowledge",
-            "body": alert_text(concern, tier),
+            "body": alert_text(concern, tier, self._zone),
             "auto": True,
             "erase": False,
         }
 
-    async def _set_status(self, alert_id: str, status: str, recipient: str | None = None) -> None:
-        async with self._db.transaction() as session:
-            alert = await session.get(Alert, alert_id)
-            if alert is not None and alert.status == "sending":
-                alert.status = status
-                alert.recipient = recipient or alert.recipient
-
     async def escalate_due(self) -> int:
-        """Alerts unacknowledged past their time: the next person on the rota is alerted."""
+        """Alerts unacknowledged past their time: the next person on the rota is alerted, by
+        the channels the concern's tier asks for now (a review at night: email only)."""
         now = self._clock()
         escalated: list[str] = []
         rota = await self._rota.show()
         async with self._db.transaction() as session:
             query = select(Alert).where(
-                Alert.status.in_(
-                    ("queued", "sending", "sent", "retrying", "no_oncall", "undeliverable")
-                ),
+                Alert.status.in_((*PENDING, "no_oncall", "undeliverable")),
                 Alert.escalate_at <= now,
             )
             if not self._db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
-            for alert in await session.scalars(query):
+            for alert in list(await session.scalars(query)):
                 concern = await session.get(Concern, alert.concern_id)
                 if concern is None or concern.status != "open":
                     alert.status = "cancelled"
                     continue
+                for pending in await session.scalars(
+                    select(Alert).where(Alert.concern_id == concern.id, Alert.status.in_(PENDING))
+                ):
+                    pending.status = "escalated"  # this person's other channels stop too
                 alert.status = "escalated"
                 person = next_on_call(rota, alert.tier)
                 next_tier = person.slot if person else ("deputy", "primary")[alert.tier == "deputy"]
-                session.add(
-                    Alert(
-                        id=new_id(),
-                        concern_id=concern.id,
-                        tier=next_tier,
-                        recipient=None,
-                        status="queued",
-                        created_at=now,
-                        escalate_at=now + self._escalate_after,
-                    )
+                await alert_events.record(session, concern.id, "escalated", slot=next_tier, at=now)
+                await add_alerts(
+                    session,
+                    concern.id,
+                    next_tier,
+                    alert_channels(concern.severity, in_hours=self._in_hours(now)),
+                    escalate_at=now + self._escalate_after,
+                    recipient=person.name if person else None,
+                    now=now,
                 )
                 escalated.append(concern.id)
                 log_event(
@@ -268,6 +385,46 @@ class Alerter:
         log_event(log, "alert_acknowledged", concern_id=concern_id, slot=person.slot)
         return concern_id
 
+    async def acknowledge_call(self, alert_id: str, call_sid: str) -> str | None:
+        """Pressing 1 on the alert call acknowledges its concern: only on the very call we
+        placed for that alert (its sid), so a forged or stale request acknowledges nothing."""
+        async with self._db.sessions() as session:
+            alert = await session.get(Alert, alert_id)
+        if alert is None or alert.channel != "call" or not call_sid:
+            return None
+        if alert.provider_ref != call_sid:
+            return None
+        await self._concerns.acknowledge(alert.concern_id, f"{alert.recipient} (phone call)")
+        log_event(log, "alert_acknowledged", concern_id=alert.concern_id, slot=alert.tier)
+        return alert.concern_id
+
+    async def call_status(self, alert_id: str, call_sid: str, status: str) -> None:
+        """Twilio's report on an alert call: kept in the chronology; a call nobody answered
+        is tried again after its back-off, unless the concern was acknowledged meanwhile."""
+        now = self._clock()
+        status = re.sub(r"[^a-z-]", "", status.lower())[:20] or "unknown"
+        retry: str | None = None
+        delay = timedelta(0)
+        async with self._db.transaction() as session:
+            alert = await session.get(Alert, alert_id)
+            if alert is None or alert.channel != "call" or alert.provider_ref != call_sid:
+                return
+            await alert_events.record(
+                session,
+                alert.concern_id,
+                f"call.{status}",
+                channel="call",
+                slot=alert.tier,
+                alert_id=alert.id,
+                at=now,
+            )
+            if status in CALL_FAILED and alert.status == "sent":
+                delay = retry_after(alert.attempts)
+                alert.status, alert.next_attempt_at = "retrying", now + delay
+                retry = alert.concern_id
+        if retry is not None:
+            self._retry_later(retry, delay)
+
     async def run(self, stop: asyncio.Event, interval: float) -> None:
         """Retry undelivered alerts and escalate unacknowledged ones until `stop` is set."""
         while not stop.is_set():
@@ -278,3 +435,13 @@ class Alerter:
                 log_event(log, "alert_worker_failed", logging.WARNING, error=type(exc).__name__)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
+def _due(alert: Alert, now: datetime) -> bool:
+    """Whether a deliverable alert may be tried now (a retry waits for its back-off; one
+    "sending" is taken over only when its worker seems to have died)."""
+    if alert.status == "retrying":
+        return (alert.next_attempt_at or alert.created_at + RETRY_AFTER) <= now
+    if alert.status == "sending":
+        return alert.created_at + STUCK_AFTER <= now
+    return True

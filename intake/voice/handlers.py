@@ -23,7 +23,8 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from intake.core.answers import Answer, interpret
 from intake.core.gateway import Gateway
-from intake.core.types import Action, Inbound, Reply, Turn
+from intake.core.tiers import caller_goes_to_lead
+from intake.core.types import Action, Inbound, Raised, Reply, Turn
 from intake.logs import log_event
 from intake.metrics import Metrics
 from intake.settings import Settings
@@ -328,6 +329,8 @@ class VoiceAdapter:
                     self._caller_id,
                 )
             return self._emergency(call)
+        if tier == "review":  # no adviser answered a caller whose words were flagged: the lead
+            return await self._to_lead(call, None)
         if tier == "adviser":
             offer = await self._gateway.may_offer_callback(Channel.VOICE, call.sid)
             return self._after_hours(call, [self._w["no_adviser_free"]], offer)
@@ -342,7 +345,9 @@ class VoiceAdapter:
     async def _present(self, call: Call, reply: Reply) -> VoiceResponse:
         w = self._w
         if reply.action is Action.CONNECT_SAFEGUARDING:
-            return await self._safeguarding(call, reply.concern_id)
+            severity = reply.concern_severity or "concern"
+            raised = Raised(reply.concern_id, severity) if reply.concern_id else None
+            return await self._safeguarding(call, raised)
         if reply.action in (Action.ASK_CONSENT, Action.ASK_AGAIN):
             return twiml.ask(reply.say, call.next(f"{BASE}/consent"))
         if reply.action is Action.ASK_HOW_TO_HELP:  # consented: the notice is offered first
@@ -384,12 +389,26 @@ class VoiceAdapter:
             )
         return twiml.speak_and_hang_up([*first, hours, self._write_to_us(), self._w["goodbye"]])
 
-    async def _screen(self, call: Call) -> str | None:
+    async def _screen(self, call: Call) -> Raised | None:
         """Risk first, for answers to the adapter's own questions."""
         return await self._gateway.screen(call.inbound(Turn.MESSAGE, text=call.speech))
 
-    async def _safeguarding(self, call: Call, concern_id: str | None) -> VoiceResponse:
-        """A child may be at risk: one calm sentence, then the on-call lead (deputy next)."""
+    async def _safeguarding(self, call: Call, raised: Raised | None) -> VoiceResponse:
+        """A child may be at risk: one calm sentence, then a person. The on-call lead (deputy
+        next); for a review-tier flag, an adviser while there is one, the lead if not."""
+        concern_id = raised.id if raised else None
+        open_now = bool(self._settings.adviser_number) and self._hours.open_at(self._clock())
+        if raised is not None and not caller_goes_to_lead(raised.severity, in_hours=open_now):
+            log_event(log, "safeguarding_dial", concern_id=concern_id, status="adviser")
+            return twiml.dial(
+                [self._w["adviser_handover"]],
+                self._settings.adviser_number,
+                call.next(f"{BASE}/dialled", tier="review"),
+                self._caller_id,
+            )
+        return await self._to_lead(call, concern_id)
+
+    async def _to_lead(self, call: Call, concern_id: str | None) -> VoiceResponse:
         first = next_on_call(await self._on_call())
         log_event(
             log,

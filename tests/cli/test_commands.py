@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from intake.core.types import Inbound, Turn
@@ -265,6 +266,7 @@ async def test_only_a_signed_in_safeguarding_lead_reads_or_acknowledges_a_concer
     shown = as_staff("show", "lead@council.example")
     assert shown.returncode == 0, shown.stderr
     assert "hits my son" in shown.stdout and "+447911555777" in shown.stdout
+    assert "alert chronology:" in shown.stdout
     adviser = as_staff("show", "ann@council.example")
     assert adviser.returncode == 1 and "only the safeguarding role" in adviser.stderr
     assert "hits" not in adviser.stdout
@@ -274,3 +276,5 @@ async def test_only_a_signed_in_safeguarding_lead_reads_or_acknowledges_a_concer
     assert acked.returncode == 0 and "acknowledged" in acked.stdout
     [row] = json.loads(intake("concerns", "list", "--json", data_dir=data).stdout)
     assert row["status"] == "acknowledged"
+    shown = as_staff("show", "lead@council.example")
+    assert re.search(r"UTC  acknowledged +\(.+ \(command line\)\)", shown.stdout), shown.stdout

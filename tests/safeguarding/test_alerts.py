@@ -33,10 +33,13 @@ async def raise_by_email(gateway: Gateway, thread: str = "thr-risk") -> str:
 
 
 def clocked(gateway: Gateway, now: list, with_outbox: bool = False) -> Alerter:
-    """The app's alerter with a clock the test moves (and, if asked, the outbox for emails)."""
+    """The app's alerter with a clock the test moves (and, if asked, the outbox for emails):
+    the same Twilio clients, office hours and public address."""
+    from intake.voice.hours import OfficeHours
     from storage.outbox import Outbox
 
     s = gateway.services
+    hours = OfficeHours.parse(s.settings.office_hours, s.settings.timezone)
     return Alerter(
         s.db,
         s.concerns,
@@ -45,13 +48,20 @@ def clocked(gateway: Gateway, now: list, with_outbox: bool = False) -> Alerter:
         timedelta(minutes=5),
         clock=lambda: now[0],
         outbox=Outbox(s.db) if with_outbox else None,
+        calls=s.alerter._calls,  # noqa: SLF001
+        public_url=s.settings.public_url,
+        zone=hours.zone,
+        in_hours=hours.open_at,
     )
 
 
-async def alerts(gateway: Gateway, concern_id: str) -> list[tuple[str, str]]:
+async def alerts(gateway: Gateway, concern_id: str, channel: str = "sms") -> list[tuple[str, str]]:
+    """(slot, status) of the concern's alerts by one channel, oldest first."""
     async with gateway.services.db.sessions() as session:
         rows = await session.scalars(
-            select(Alert).where(Alert.concern_id == concern_id).order_by(Alert.created_at)
+            select(Alert)
+            .where(Alert.concern_id == concern_id, Alert.channel == channel)
+            .order_by(Alert.created_at)
         )
         return [(a.tier, a.status) for a in rows]
 
@@ -164,6 +174,7 @@ async def test_without_a_twilio_account_alerts_are_visibly_undeliverable(gateway
     await alerter.deliver(concern_id)
     [summary] = [c for c in await s.concerns.list() if c.id == concern_id]
     assert summary.alert_status == "undeliverable"
+    assert dict(summary.channels)["sms"] == "undeliverable"
 
 
 async def test_each_alert_is_also_emailed_once_to_the_person_on_call(gateway: Gateway):
@@ -205,5 +216,7 @@ async def test_without_a_twilio_account_the_email_alert_still_goes(sqlite_db):
     await alerter.deliver(concern_id)
     [summary] = await records.concerns.list()
     assert summary.id == concern_id
-    assert summary.alert_status == "sent" and summary.alerted == "Sam Lead"
+    assert summary.alerted == "Sam Lead"
+    # the email went; the SMS shows, visibly, that it could not
+    assert dict(summary.channels) == {"email": "sent", "sms": "undeliverable"}
     assert (await records.outbox.counts()).get("queued") == 1  # the email to the lead
