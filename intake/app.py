@@ -30,7 +30,7 @@ from intake.safeguarding.call_webhook import ROUTES as CALL_ROUTES
 from intake.safeguarding.call_webhook import call_handlers
 from intake.safeguarding.calls import TwilioCalls
 from intake.safeguarding.sms import TwilioSms
-from intake.safeguarding.sms_webhook import sms_handler
+from intake.safeguarding.sms_webhook import sms_handler, sms_status_handler
 from intake.settings import Settings, SettingsError
 from intake.voice.handlers import VOICE_ROUTES, VoiceAdapter
 from intake.voice.hours import HoursError, OfficeHours
@@ -277,6 +277,7 @@ def create_app(
     for path in VOICE_ROUTES:
         app.router.add_post(path, _voice_route(path))
     app.router.add_post("/twilio/sms", _sms_route)
+    app.router.add_post("/twilio/sms/status", _sms_status_route)
     for path in CALL_ROUTES:
         app.router.add_post(path, _call_route(path))
     register_consent_routes(app)
@@ -297,6 +298,12 @@ def _call_route(path: str) -> Callable[[web.Request], Awaitable[web.StreamRespon
         return await handlers[path](request)
 
     return handle
+
+
+async def _sms_status_route(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    signature = twilio_signature(services.settings, services.db)
+    return await sms_status_handler(services.alerter, signature)(request)
 
 
 async def _sms_route(request: web.Request) -> web.StreamResponse:

@@ -44,8 +44,11 @@ RETRY_AFTER = timedelta(seconds=30)  # an alert retrying with no time set (older
 STUCK_AFTER = timedelta(seconds=120)  # a "sending" alert whose worker died is sent again
 DELIVERABLE = ("queued", "retrying", "sending")
 REF_LENGTH = 8
-CALL_FAILED = ("no-answer", "busy", "failed", "canceled")  # Twilio's CallStatus values
+# Twilio's results (CallStatus, MessageStatus): those that mean it did not reach the person
+NOT_DELIVERED = frozenset({"no-answer", "busy", "failed", "canceled", "undelivered"})
+REPORTED = NOT_DELIVERED | {"completed", "delivered"}
 CALL_PATH = "/twilio/alert-call"
+SMS_STATUS_PATH = "/twilio/sms/status"
 
 
 def reference(concern_id: str) -> str:
@@ -170,7 +173,11 @@ class Alerter:
                     f"{self._public_url}{CALL_PATH}/status?alert={job.alert_id}",
                 )
             else:
-                ref = await self._sms.send(job.person.phone, job.text)
+                ref = await self._sms.send(
+                    job.person.phone,
+                    job.text,
+                    status_callback=f"{self._public_url}{SMS_STATUS_PATH}?alert={job.alert_id}",
+                )
         except Exception as exc:  # noqa: BLE001 - tried again after a back-off
             await self._failed(job, type(exc).__name__)
             return 0
@@ -398,31 +405,36 @@ class Alerter:
         log_event(log, "alert_acknowledged", concern_id=alert.concern_id, slot=alert.tier)
         return alert.concern_id
 
-    async def call_status(self, alert_id: str, call_sid: str, status: str) -> None:
-        """Twilio's report on an alert call: kept in the chronology; a call nobody answered
-        is tried again after its back-off, unless the concern was acknowledged meanwhile."""
+    async def delivery_report(self, channel: str, alert_id: str, sid: str, status: str) -> None:
+        """Twilio's report on an alert SMS or call (its status callback): kept in the
+        chronology; one that did not arrive, or a call nobody answered, is tried again after
+        its back-off, unless the concern was acknowledged meanwhile. Only the report on the
+        very message or call we sent for that alert (its sid) counts."""
         now = self._clock()
         status = re.sub(r"[^a-z-]", "", status.lower())[:20] or "unknown"
+        if status not in REPORTED:
+            return  # queued, sending, ringing...: not a result
         retry: str | None = None
         delay = timedelta(0)
         async with self._db.transaction() as session:
             alert = await session.get(Alert, alert_id)
-            if alert is None or alert.channel != "call" or alert.provider_ref != call_sid:
+            if alert is None or alert.channel != channel or not sid or alert.provider_ref != sid:
                 return
             await alert_events.record(
                 session,
                 alert.concern_id,
-                f"call.{status}",
-                channel="call",
+                f"{channel}.{status}",
+                channel=channel,
                 slot=alert.tier,
                 alert_id=alert.id,
                 at=now,
             )
-            if status in CALL_FAILED and alert.status == "sent":
+            if status in NOT_DELIVERED and alert.status == "sent":
                 delay = retry_after(alert.attempts)
                 alert.status, alert.next_attempt_at = "retrying", now + delay
                 retry = alert.concern_id
         if retry is not None:
+            log_event(log, "alert_not_delivered", logging.WARNING, channel=channel, status=status)
             self._retry_later(retry, delay)
 
     async def run(self, stop: asyncio.Event, interval: float) -> None:

@@ -81,7 +81,8 @@ def call_handlers(alerter: Alerter, signature: TwilioSignature) -> dict:
         form = await read_signed_form(request, signature)
         if isinstance(form, web.Response):
             return form
-        await alerter.call_status(
+        await alerter.delivery_report(
+            "call",
             request.query.get("alert", ""),
             str(form.get("CallSid", "")),
             str(form.get("CallStatus", "")),

@@ -16,8 +16,9 @@ REQUEST_TIMEOUT = 10.0
 
 
 class SmsSender(Protocol):
-    async def send(self, to: str, body: str) -> str:
-        """Send one SMS; return the provider's message id; raise on failure."""
+    async def send(self, to: str, body: str, status_callback: str | None = None) -> str:
+        """Send one SMS (Twilio reports its delivery to `status_callback`); return the
+        provider's message id; raise on failure."""
         ...
 
     async def close(self) -> None: ...
@@ -30,8 +31,11 @@ class TwilioSms:
         self._client.api.base_url = api_url.rstrip("/")
         self._from = from_number
 
-    async def send(self, to: str, body: str) -> str:
-        message = await self._client.messages.create_async(to=to, from_=self._from, body=body)
+    async def send(self, to: str, body: str, status_callback: str | None = None) -> str:
+        extra = {"status_callback": status_callback} if status_callback else {}
+        message = await self._client.messages.create_async(
+            to=to, from_=self._from, body=body, **extra
+        )
         return str(message.sid)
 
     async def close(self) -> None:

@@ -1,4 +1,5 @@
-"""`POST /twilio/sms`: the on-call lead acknowledges an alert by replying "ACK <ref>".
+"""`POST /twilio/sms`: the on-call lead acknowledges an alert by replying "ACK <ref>"; and
+`POST /twilio/sms/status`, Twilio's delivery report on an alert SMS.
 
 Signed like every Twilio webhook. Only numbers on the rota can acknowledge; anyone else gets an
 empty answer, so the number reveals nothing about the service's concerns."""
@@ -36,5 +37,23 @@ def sms_handler(alerter: Alerter, signature: TwilioSignature):  # noqa: ANN201
         else:
             log_event(log, "sms_not_an_acknowledgement")
         return web.Response(text=reply.to_xml(), content_type="text/xml", charset="utf-8")
+
+    return handle
+
+
+def sms_status_handler(alerter: Alerter, signature: TwilioSignature):  # noqa: ANN201
+    """`POST /twilio/sms/status?alert=ID`: Twilio's delivery report on an alert SMS."""
+
+    async def handle(request: web.Request) -> web.Response:
+        form = await read_signed_form(request, signature)
+        if isinstance(form, web.Response):
+            return form
+        await alerter.delivery_report(
+            "sms",
+            request.query.get("alert", ""),
+            str(form.get("MessageSid") or form.get("SmsSid") or ""),
+            str(form.get("MessageStatus") or form.get("SmsStatus") or ""),
+        )
+        return web.Response(status=204)
 
     return handle

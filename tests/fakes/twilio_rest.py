@@ -16,6 +16,8 @@ class SentSms:
     to: str
     from_: str
     body: str
+    status_callback: str = ""
+    sid: str = ""
 
 
 @dataclass
@@ -106,9 +108,10 @@ class FakeTwilioRest:
             self.fail_next -= 1
             return web.json_response({"code": 20500, "message": "Unavailable"}, status=503)
         form = await request.post()
-        sms = SentSms(str(form["To"]), str(form["From"]), str(form["Body"]))
-        self.sent.append(sms)
         sid = "SM" + uuid.uuid4().hex
+        callback = str(form.get("StatusCallback", ""))
+        sms = SentSms(str(form["To"]), str(form["From"]), str(form["Body"]), callback, sid)
+        self.sent.append(sms)
         return web.json_response(
             {
                 "sid": sid,

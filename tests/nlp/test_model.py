@@ -224,3 +224,15 @@ def test_a_megabyte_of_text_is_assessed_with_the_disclosure_in_it_found(combined
     result = combined.assess(text)
     assert result.flagged
     assert any("lighter" in e.text for e in result.evidence)
+
+
+def test_the_detector_loads_its_model_from_any_working_directory(tmp_path):
+    code = (
+        "from nlp.risk import RiskDetector; print(RiskDetector().assess('my dad hit me').flagged)"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"

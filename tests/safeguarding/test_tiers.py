@@ -166,3 +166,32 @@ async def test_the_sms_gives_the_local_time(gateway: Gateway):
     )
     text = alert_text(summer, "primary", ZoneInfo("Europe/London"))
     assert "13:05 BST" in text and "ref ABCDEF01" in text
+
+
+async def test_an_sms_that_does_not_arrive_is_sent_again_and_its_reports_are_kept(
+    gateway: Gateway,
+):
+    concern_id = await raise_now(gateway)
+    [sms] = gateway.twilio.sent
+    assert sms.status_callback.startswith(PUBLIC_URL + "/twilio/sms/status?alert=")
+    report = {"MessageSid": sms.sid, "MessageStatus": "undelivered", "To": LEAD}
+    forged = {**report, "MessageSid": "SM" + "9" * 32}
+    status, _ = await twilio_posts(gateway, sms.status_callback, forged)
+    assert status == 204
+    assert await alerts(gateway, concern_id) == [("primary", "sent")]  # not ours: ignored
+    status, _ = await twilio_posts(gateway, sms.status_callback, report, signed=False)
+    assert status == 403
+    await twilio_posts(gateway, sms.status_callback, report)
+    assert await alerts(gateway, concern_id) == [("primary", "retrying")]
+    soon = [gateway.clock[0] + timedelta(seconds=6)]
+    assert await clocked(gateway, soon).deliver() == 1
+    assert [s.to for s in gateway.twilio.sent] == [LEAD, LEAD]
+    second = gateway.twilio.sent[-1]
+    await twilio_posts(
+        gateway,
+        second.status_callback,
+        {**report, "MessageSid": second.sid, "MessageStatus": "delivered"},
+    )
+    events = await chronology(gateway, concern_id)
+    assert events.count("sms.sent") == 2
+    assert "sms.undelivered" in events and "sms.delivered" in events
