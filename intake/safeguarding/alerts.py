@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.core.tiers import alert_channels, retry_after
 from intake.logs import log_event
@@ -188,18 +189,12 @@ class Alerter:
         event = "call.placed" if job.channel == "call" else "sms.sent"
         async with self._db.transaction() as session:
             alert = await session.get(Alert, job.alert_id)
-            if alert is not None and alert.status == "sending":
+            if alert is None:
+                return  # its concern was erased meanwhile
+            if alert.status == "sending":
                 alert.status, alert.provider_ref = "sent", ref[:64]
                 alert.recipient = job.person.name
-            await alert_events.record(
-                session,
-                job.concern_id,
-                event,
-                channel=job.channel,
-                slot=job.slot,
-                alert_id=job.alert_id,
-                at=self._clock(),
-            )
+            await _note(session, alert, event, self._clock())
         self._metrics.count("intake_alerts_sent_total", tier=job.slot, channel=job.channel)
         log_event(log, "alert_sent", concern_id=job.concern_id, slot=job.slot, channel=job.channel)
 
@@ -208,19 +203,12 @@ class Alerter:
         delay = timedelta(0)
         async with self._db.transaction() as session:
             alert = await session.get(Alert, job.alert_id)
-            if alert is not None and alert.status == "sending":
+            if alert is None:
+                return  # its concern was erased meanwhile
+            if alert.status == "sending":
                 delay = retry_after(alert.attempts)
                 alert.status, alert.next_attempt_at = "retrying", now + delay
-            await alert_events.record(
-                session,
-                job.concern_id,
-                f"{job.channel}.failed",
-                channel=job.channel,
-                slot=job.slot,
-                detail=error,
-                alert_id=job.alert_id,
-                at=now,
-            )
+            await _note(session, alert, f"{job.channel}.failed", now, error)
         log_event(
             log,
             "alert_send_failed",
@@ -251,15 +239,7 @@ class Alerter:
             person = rota.get(alert.tier)
             if person is None:
                 alert.status = "no_oncall"
-                await alert_events.record(
-                    session,
-                    concern.id,
-                    "no_one_on_call",
-                    channel=alert.channel,
-                    slot=alert.tier,
-                    alert_id=alert.id,
-                    at=now,
-                )
+                await _note(session, alert, "no_one_on_call", now)
                 log_event(
                     log,
                     "alert_undeliverable",
@@ -280,28 +260,13 @@ class Alerter:
                     session=session,
                 )
                 alert.status, alert.recipient = "sent", person.name
-                await alert_events.record(
-                    session,
-                    concern.id,
-                    "email.queued",
-                    channel="email",
-                    slot=alert.tier,
-                    alert_id=alert.id,
-                    at=now,
-                )
+                await _note(session, alert, "email.queued", now)
                 return None
             client = self._calls if alert.channel == "call" else self._sms
             if client is None:
                 alert.status, alert.recipient = "undeliverable", person.name
-                await alert_events.record(
-                    session,
-                    concern.id,
-                    f"{alert.channel}.unavailable",
-                    channel=alert.channel,
-                    slot=alert.tier,
-                    detail="no Twilio account",
-                    alert_id=alert.id,
-                    at=now,
+                await _note(
+                    session, alert, f"{alert.channel}.unavailable", now, "no Twilio account"
                 )
                 log_event(
                     log,
@@ -420,15 +385,7 @@ class Alerter:
             alert = await session.get(Alert, alert_id)
             if alert is None or alert.channel != channel or not sid or alert.provider_ref != sid:
                 return
-            await alert_events.record(
-                session,
-                alert.concern_id,
-                f"{channel}.{status}",
-                channel=channel,
-                slot=alert.tier,
-                alert_id=alert.id,
-                at=now,
-            )
+            await _note(session, alert, f"{channel}.{status}", now)
             if status in NOT_DELIVERED and alert.status == "sent":
                 delay = retry_after(alert.attempts)
                 alert.status, alert.next_attempt_at = "retrying", now + delay
@@ -447,6 +404,22 @@ class Alerter:
                 log_event(log, "alert_worker_failed", logging.WARNING, error=type(exc).__name__)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
+async def _note(
+    session: AsyncSession, alert: Alert, event: str, at: datetime, detail: str | None = None
+) -> None:
+    """A line of the alert's concern's chronology, in the caller's transaction."""
+    await alert_events.record(
+        session,
+        alert.concern_id,
+        event,
+        channel=alert.channel,
+        slot=alert.tier,
+        detail=detail,
+        alert_id=alert.id,
+        at=at,
+    )
 
 
 def _due(alert: Alert, now: datetime) -> bool:

@@ -17,6 +17,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from intake.logs import log_event
 from intake.safeguarding.alerts import CALL_PATH, Alerter
+from intake.safeguarding.sms_webhook import delivery_report_handler
 from intake.voice.signature import TwilioSignature, read_signed_form
 from intake.voice.twiml import render, say_all
 
@@ -77,18 +78,7 @@ def call_handlers(alerter: Alerter, signature: TwilioSignature) -> dict:
         response.hangup()
         return _xml(render(response))
 
-    async def status(request: web.Request) -> web.Response:
-        form = await read_signed_form(request, signature)
-        if isinstance(form, web.Response):
-            return form
-        await alerter.delivery_report(
-            "call",
-            request.query.get("alert", ""),
-            str(form.get("CallSid", "")),
-            str(form.get("CallStatus", "")),
-        )
-        return web.Response(status=204)
-
+    status = delivery_report_handler(alerter, signature, "call", "CallSid", "CallStatus")
     return dict(zip(ROUTES, (words, pressed, status), strict=True))
 
 

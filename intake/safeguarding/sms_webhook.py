@@ -41,19 +41,27 @@ def sms_handler(alerter: Alerter, signature: TwilioSignature):  # noqa: ANN201
     return handle
 
 
-def sms_status_handler(alerter: Alerter, signature: TwilioSignature):  # noqa: ANN201
-    """`POST /twilio/sms/status?alert=ID`: Twilio's delivery report on an alert SMS."""
+def delivery_report_handler(
+    alerter: Alerter, signature: TwilioSignature, channel: str, sid: str, status: str
+):  # noqa: ANN201
+    """Twilio's status callback on an alert SMS or call (`?alert=ID`): form fields `sid` and
+    `status` name the message or call and its result."""
 
     async def handle(request: web.Request) -> web.Response:
         form = await read_signed_form(request, signature)
         if isinstance(form, web.Response):
             return form
         await alerter.delivery_report(
-            "sms",
+            channel,
             request.query.get("alert", ""),
-            str(form.get("MessageSid") or form.get("SmsSid") or ""),
-            str(form.get("MessageStatus") or form.get("SmsStatus") or ""),
+            str(form.get(sid, "")),
+            str(form.get(status, "")),
         )
         return web.Response(status=204)
 
     return handle
+
+
+def sms_status_handler(alerter: Alerter, signature: TwilioSignature):  # noqa: ANN201
+    """`POST /twilio/sms/status?alert=ID`: Twilio's delivery report on an alert SMS."""
+    return delivery_report_handler(alerter, signature, "sms", "MessageSid", "MessageStatus")
