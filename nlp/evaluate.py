@@ -38,6 +38,8 @@ class Item:
     category: str
     channel: str
     severity: str | None = None
+    evidence: str | None = None  # the labelled span of a risk item, when given
+    source: str = ""  # the file it came from
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ def load_items(path: str) -> list[Item]:
                         row.get("category") or "",
                         row.get("channel") or "",
                         row.get("severity") or row.get("expected_severity"),
+                        row.get("evidence") or None,
+                        os.path.basename(path),
                     )
                 )
             except (ValueError, KeyError, TypeError) as exc:

@@ -24,9 +24,8 @@ the committed file differs from what training produces.
 from __future__ import annotations
 
 import argparse
-import json
+import dataclasses
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +35,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from nlp.evaluate import Item, load_items, prepare
 from nlp.features import char_features, word_features
 from nlp.model import FORMAT, canonical, checksum, default_path
-from nlp.quoting import strip_quoted_reply
 from nlp.risk import RULE_FEATURES, RuleDetector, around, rule_contexts, rule_values, windows
 
 DATA = Path(__file__).parent / "data"
@@ -58,43 +57,17 @@ CHAR_FEATURES = 60_000
 RULE_FLOORS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 1.01)
 
 
-@dataclass(frozen=True)
-class Item:
-    id: str
-    text: str
-    label: str
-    category: str
-    channel: str
-    severity: str | None
-    own: bool
-    evidence: str | None = None
-
-
 def load(directory: Path = TRAIN_DIR) -> list[Item]:
     """Every labelled item, its text as the gateway assesses it (quoted email replies cut)."""
-    items = []
-    for path in sorted(directory.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            text = row["text"]
-            if row.get("channel") == "email":
-                text = strip_quoted_reply(text)
-            severity = row.get("severity") or row.get("expected_severity")
-            items.append(
-                Item(
-                    str(row["id"]),
-                    text,
-                    row["label"],
-                    row.get("category") or "",
-                    row.get("channel") or "",
-                    severity,
-                    path.name.startswith(OWN_PREFIX),
-                    row.get("evidence") or None,
-                )
-            )
-    return items
+    return [
+        dataclasses.replace(item, text=prepare(item))
+        for path in sorted(directory.glob("*.jsonl"))
+        for item in load_items(str(path))
+    ]
+
+
+def _own(item: Item) -> bool:
+    return item.source.startswith(OWN_PREFIX)
 
 
 class Features:
@@ -143,7 +116,7 @@ class Trainer:
         labels = np.array([i.label for i in items])
         self.binary = labels != "borderline"
         self.y = (labels == "risk").astype(int)
-        self.own = np.array([i.own for i in items])
+        self.own = np.array([_own(i) for i in items])
         self.negative = labels == "no_risk"
         # What the model is scored on at run time: the text and, if long, windows of it.
         self.parts = [[part for _, part in windows(i.text)] for i in items]
@@ -212,7 +185,7 @@ class Trainer:
         scores = np.zeros(len(self.items))
         context = np.zeros(len(self.items))
         folds = StratifiedKFold(FOLDS, shuffle=True, random_state=SEED)
-        strata = [f"{i.label}:{i.own}" for i in self.items]
+        strata = [f"{i.label}:{_own(i)}" for i in self.items]
         for train, test in folds.split(np.zeros(len(strata)), strata):
             features, model = self._fit_risk(train)
             scores[test] = self._score(features, model, test)
