@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.database import Tx
 from storage.tables import AuditEntry, utcnow
 
+_INSERT = insert(AuditEntry.__table__)  # built once; the values come with each execution
+
 
 async def record(
     tx: Tx,
@@ -19,14 +21,15 @@ async def record(
 ) -> None:
     """Add an entry inside the caller's transaction, so it commits or fails with the change."""
     await tx.execute(
-        insert(AuditEntry.__table__).values(
-            at=utcnow(),
-            actor=actor,
-            action=action,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            detail=detail or None,
-        )
+        _INSERT,
+        {
+            "at": utcnow(),
+            "actor": actor,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "detail": detail or None,
+        },
     )
 
 

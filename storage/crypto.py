@@ -73,7 +73,8 @@ class FieldCipher:
 
     def __init__(self, keyring: Keyring) -> None:
         self._aead = AESGCM(keyring.field_key)
-        self._lookup_key = keyring.lookup_key
+        # keyed once: each hash copies this state instead of deriving the HMAC pads again
+        self._lookup = hmac.new(keyring.lookup_key, digestmod=hashlib.sha256)
 
     def seal(self, plaintext: str, where: str) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
@@ -91,5 +92,6 @@ class FieldCipher:
 
     def lookup_hash(self, kind: str, normalised_value: str) -> str:
         """Keyed hash used to find rows by a contact handle or thread reference."""
-        message = f"{kind}:{normalised_value}".encode()
-        return hmac.new(self._lookup_key, message, hashlib.sha256).hexdigest()
+        mac = self._lookup.copy()
+        mac.update(f"{kind}:{normalised_value}".encode())
+        return mac.hexdigest()

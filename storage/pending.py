@@ -24,6 +24,7 @@ from storage.values import Channel, Contact, HeldItem, utcnow
 PAYLOAD = "pending_items.payload"
 DECLINED = "declined"
 _TABLE = PendingItem.__table__
+_INSERT = insert(_TABLE)  # built once; the values come with each execution
 _UNREAD = object()  # `previous` not given: read the row first
 
 BeforePurge = Callable[[AsyncSession, list[HeldItem]], Awaitable[None]]
@@ -79,7 +80,7 @@ class PendingHold:
                 created_at=created,
                 expires_at=expires,
             )
-            await s.execute(insert(_TABLE).values(self._row(item, key)))
+            await s.execute(_INSERT, self._row(item, key))
         return item
 
     async def held(

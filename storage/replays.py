@@ -34,7 +34,9 @@ class WebhookReplays:
         self._cipher = db.cipher
         self._keys = keys
         self._ttl = ttl
-        self._insert = sqlite_insert if db.is_sqlite else pg_insert
+        insert = sqlite_insert if db.is_sqlite else pg_insert
+        # built once; the values come with each execution (the hot path of every webhook)
+        self._keep = insert(_TABLE).on_conflict_do_nothing(index_elements=["request_hash"])
 
     def request_key(self, fingerprint: str) -> str:
         return self._keys.of("webhook", fingerprint)
@@ -60,19 +62,15 @@ class WebhookReplays:
         """Keep the answer to a request; returns the answer to give, which is the one kept
         first when another process answered the same request at the same moment."""
         now = utcnow()
-        statement = (
-            self._insert(_TABLE)
-            .values(
-                request_hash=request_key,
-                call_hash=self._keys.of("call", call_ref),
-                body_enc=self._cipher.seal(body, BODY),
-                created_at=now,
-                expires_at=now + self._ttl,
-            )
-            .on_conflict_do_nothing(index_elements=["request_hash"])
-        )
+        values = {
+            "request_hash": request_key,
+            "call_hash": self._keys.of("call", call_ref),
+            "body_enc": self._cipher.seal(body, BODY),
+            "created_at": now,
+            "expires_at": now + self._ttl,
+        }
         async with self._db.within(session) as s:
-            if (await s.execute(statement)).rowcount:
+            if (await s.execute(self._keep, values)).rowcount:
                 return body
             kept = await s.scalar(
                 select(_TABLE.c.body_enc).where(_TABLE.c.request_hash == request_key)

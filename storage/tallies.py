@@ -17,19 +17,18 @@ from storage.values import Channel, utcnow
 class Tallies:
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._insert = sqlite_insert if db.is_sqlite else pg_insert
-
-    async def count(self, channel: Channel | str, outcome: str, session: Tx | None = None) -> None:
-        """Add one to today's count, inside the caller's transaction when given."""
-        statement = self._insert(DailyTally).values(
-            day=utcnow().date(), channel=str(channel), outcome=outcome, count=1
-        )
-        statement = statement.on_conflict_do_update(
+        insert = sqlite_insert if db.is_sqlite else pg_insert
+        # built once; the values come with each execution
+        self._count = insert(DailyTally).on_conflict_do_update(
             index_elements=["day", "channel", "outcome"],
             set_={"count": DailyTally.count + 1},
         )
+
+    async def count(self, channel: Channel | str, outcome: str, session: Tx | None = None) -> None:
+        """Add one to today's count, inside the caller's transaction when given."""
+        values = {"day": utcnow().date(), "channel": str(channel), "outcome": outcome, "count": 1}
         async with self._db.within(session) as s:
-            await s.execute(statement)
+            await s.execute(self._count, values)
 
     async def all(self) -> list[tuple[date, str, str, int]]:
         async with self._db.sessions() as session:
