@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import signal
 import time
@@ -46,6 +47,7 @@ from storage.staff import StaffStore
 from storage.values import utcnow
 
 log = logging.getLogger("intake.app")
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
 T = TypeVar("T", TwilioSms, TwilioCalls)
 
 
@@ -190,8 +192,14 @@ async def readyz(request: web.Request) -> web.Response:
 
 async def metrics_view(request: web.Request) -> web.Response:
     """Counters since start, plus what is waiting in the database right now (for alerting on
-    open concerns and failed mail). Labels are states and channels, never personal."""
+    open concerns and failed mail). Labels are states and channels, never personal.
+
+    Only for the monitoring system: it shows when a concern has just been raised. With
+    INTAKE_METRICS_TOKEN set, a request must bring it as a bearer token; without one, only
+    this machine may ask."""
     services = request.app[SERVICES]
+    if not _may_read_metrics(request, services.settings.metrics_token):
+        return web.Response(status=403, text="forbidden\n")
     text = services.metrics.render()
     try:
         lines = [
@@ -206,6 +214,13 @@ async def metrics_view(request: web.Request) -> web.Response:
     except Exception:  # noqa: BLE001 - the database is down: /readyz says so; counters still show
         text += "# database unavailable: no gauges\n"
     return web.Response(text=text, content_type="text/plain", charset="utf-8")
+
+
+def _may_read_metrics(request: web.Request, token: str | None) -> bool:
+    if token:
+        given = request.headers.get("Authorization", "")
+        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    return (request.remote or "") in LOOPBACK
 
 
 @web.middleware
@@ -280,7 +295,7 @@ def create_app(
     app.router.add_post("/twilio/sms/status", _sms_status_route)
     for path in CALL_ROUTES:
         app.router.add_post(path, _call_route(path))
-    register_consent_routes(app)
+    register_consent_routes(app, settings.public_url)
     return app
 
 

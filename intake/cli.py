@@ -133,8 +133,14 @@ def _serve(settings: Settings) -> int:
     from intake.app import serve
     from intake.logs import configure_logging
 
-    settings.prepare_data_dir()
+    fixed = settings.prepare_data_dir()
     configure_logging(settings.data_dir, settings.log_level)
+    if fixed:
+        import logging
+
+        from intake.logs import log_event
+
+        log_event(logging.getLogger("intake.app"), "file_modes_tightened", count=fixed)
     asyncio.run(serve(settings))
     return EXIT_OK
 

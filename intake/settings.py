@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -44,6 +45,7 @@ class Settings:
     office_hours: str = "Mon-Fri 09:00-17:00"
     timezone: str = "Europe/London"
     risk_model: Path | None = None  # the packaged model file unless INTAKE_RISK_MODEL says
+    metrics_token: str | None = field(default=None, repr=False)
     emergency_message: str = (
         "Nobody from our safeguarding team can take your call right now. If a child is in danger,"
         " please hang up and call 999 now. You can also call the NSPCC helpline on 0808 800 5000."
@@ -88,30 +90,58 @@ class Settings:
             timezone=env.get("INTAKE_TIMEZONE") or cls.timezone,
             emergency_message=env.get("INTAKE_EMERGENCY_MESSAGE") or cls.emergency_message,
             risk_model=Path(env["INTAKE_RISK_MODEL"]) if env.get("INTAKE_RISK_MODEL") else None,
+            metrics_token=env.get("INTAKE_METRICS_TOKEN") or None,
         )
 
     @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    def prepare_data_dir(self) -> None:
-        """Create the data directory (0700) and check it is writable, or say clearly why not."""
+    def prepare_data_dir(self) -> int:
+        """Create the data directory (0700) and check it is writable, or say clearly why not.
+
+        Whatever existed before, everything the service writes is for its own user only: the
+        process umask becomes 077, and files already in the directory that others could read
+        are made 0600 (directories 0700). Returns how many modes were tightened."""
+        os.umask(0o077)
         try:
             self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise SettingsError(
                 f"cannot create the data directory {self.data_dir}: {exc.strerror}"
             ) from None
+        fixed = _tighten(self.data_dir)
         probe = self.data_dir / f".write-probe-{os.getpid()}"
         try:
             probe.write_bytes(b"")
             probe.unlink()
         except OSError:
             raise SettingsError(f"the data directory {self.data_dir} is not writable") from None
+        return fixed
 
     def keyring(self) -> Keyring:
         secret = self.secret_key or load_or_create_secret(self.data_dir)
         return Keyring.from_secret(secret)
+
+
+def _tighten(root: Path) -> int:
+    """Modes 0700/0600 for the directory and everything in it (not following links)."""
+    fixed = 0
+    for path in (root, *root.rglob("*")):
+        try:
+            info = path.lstat()
+        except OSError:
+            continue
+        if stat.S_ISLNK(info.st_mode):
+            continue
+        wanted = 0o700 if stat.S_ISDIR(info.st_mode) else 0o600
+        if stat.S_IMODE(info.st_mode) & ~wanted:
+            try:
+                path.chmod(wanted)
+                fixed += 1
+            except OSError:
+                continue  # not ours to change (a read-only mount): the write probe says so
+    return fixed
 
 
 def _phone(env: Mapping[str, str], name: str) -> str | None:

@@ -80,7 +80,7 @@ class OutboxSender:
     async def run(self, stop: asyncio.Event) -> None:
         """Send due items until `stop` is set; a failing database is retried, never fatal."""
         if self.relay is None:
-            log_event(log, "outbox_waiting", reason="no relay configured")
+            log_event(log, "outbox_waiting", reason="no_relay_configured")
             return
         while not stop.is_set():
             self._wake.clear()

@@ -88,6 +88,13 @@ def verify_link(keyring: Keyring, value: str, now: datetime | None = None) -> Co
     return ConsentLink(token, expires_at)
 
 
+def form_token(keyring: Keyring, link: str) -> str:
+    """The consent page's anti-forgery value, bound to its link: only a page we served for that
+    link carries it, so another site cannot post the form (it cannot read our page)."""
+    digest = hmac.new(keyring.signing_key, f"consent-form\0{link}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
+
+
 def _signature(keyring: Keyring, token: str, expiry: int) -> str:
     digest = hmac.new(
         keyring.signing_key, f"consent-link\0{token}\0{expiry}".encode(), hashlib.sha256

@@ -274,7 +274,7 @@ class Alerter:
                     logging.ERROR,
                     concern_id=concern.id,
                     slot=alert.tier,
-                    reason="no Twilio account",
+                    reason="no_twilio_account",
                 )
                 return None
             alert.status, alert.created_at = "sending", now

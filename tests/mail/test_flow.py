@@ -115,7 +115,10 @@ async def test_get_on_the_link_changes_nothing_and_post_consents(mail_gateway: M
     assert "method='post'" in page and gw.services.wording["notice_title"] in page
     sar = await _sar(gw)
     assert sar["conversations"] == [] and len(sar["pending_hold"]) == 1
-    async with gw.session.post(f"{gw.url}/consent/{link}", data={"choice": "yes"}) as response:
+    form = re.search(r"name='form' value='([^']+)'", page).group(1)
+    async with gw.session.post(
+        f"{gw.url}/consent/{link}", data={"form": form, "choice": "yes"}
+    ) as response:
         assert response.status == 200
     [consent] = (await _sar(gw))["consent_records"]
     assert consent["method"] == "web_page"
@@ -132,7 +135,11 @@ async def test_post_no_on_the_link_keeps_nothing(mail_gateway: MailGateway):
     gw = mail_gateway
     request = await _consent_request(gw)
     link = re.search(r"https://\S+/consent/(\S+)", request.get_content()).group(1)
-    async with gw.session.post(f"{gw.url}/consent/{link}", data={"choice": "no"}) as response:
+    async with gw.session.get(f"{gw.url}/consent/{link}") as response:
+        form = re.search(r"name='form' value='([^']+)'", await response.text()).group(1)
+    async with gw.session.post(
+        f"{gw.url}/consent/{link}", data={"form": form, "choice": "no"}
+    ) as response:
         assert response.status == 200 and "Nothing was kept" in await response.text()
     sar = await _sar(gw)
     assert sar["conversations"] == [] and sar["pending_hold"] == []
