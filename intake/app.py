@@ -152,6 +152,7 @@ def build_services(
         db.keyring,
         extra_addresses=settings.mail_extra_addresses,
         metrics=metrics,
+        authserv_id=settings.mail_authserv_id,
     )
     voice = VoiceAdapter(
         gateway,
@@ -169,9 +170,13 @@ def build_services(
     )
 
 
-async def healthz(_request: web.Request) -> web.Response:
-    """Liveness: the process is up and its event loop answers."""
-    return web.json_response({"status": "ok"})
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the process is up and its event loop answers; and how many messages since
+    start came from senders our upstream found forged (many: is INTAKE_MAIL_AUTHSERV_ID right,
+    or is someone forging?)."""
+    metrics = request.app[SERVICES].metrics
+    unverified = int(metrics.value("intake_mail_unverified_total", channel="email"))
+    return web.json_response({"status": "ok", "unverified_senders": unverified})
 
 
 async def readyz(request: web.Request) -> web.Response:

@@ -46,6 +46,7 @@ class Settings:
     timezone: str = "Europe/London"
     risk_model: Path | None = None  # the packaged model file unless INTAKE_RISK_MODEL says
     metrics_token: str | None = field(default=None, repr=False)
+    mail_authserv_id: str | None = None  # the upstream server's Authentication-Results id
     emergency_message: str = (
         "Nobody from our safeguarding team can take your call right now. If a child is in danger,"
         " please hang up and call 999 now. You can also call the NSPCC helpline on 0808 800 5000."
@@ -91,6 +92,7 @@ class Settings:
             emergency_message=env.get("INTAKE_EMERGENCY_MESSAGE") or cls.emergency_message,
             risk_model=Path(env["INTAKE_RISK_MODEL"]) if env.get("INTAKE_RISK_MODEL") else None,
             metrics_token=env.get("INTAKE_METRICS_TOKEN") or None,
+            mail_authserv_id=env.get("INTAKE_MAIL_AUTHSERV_ID") or None,
         )
 
     @property

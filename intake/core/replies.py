@@ -48,7 +48,7 @@ class ParentReplies:
         """The one consent request of a thread, unless queued already or over the limit of
         automatic replies to that address; True once it is queued."""
         composer = self._composers.get(inbound.channel)
-        if composer is None or contact is None:
+        if composer is None or contact is None or self._unverified(inbound):
             return False
         if held is not None and await turn.queued(REFERENCE[Purpose.CONSENT_REQUEST]):
             return True  # queued before the hold said so (a hold written by an older version)
@@ -76,12 +76,21 @@ class ParentReplies:
             return False
         if purpose is Purpose.DECLINED:
             await turn.discard(REFERENCE[Purpose.CONSENT_REQUEST])
+        if self._unverified(inbound):
+            return False
         notes = held.data.get("notes", {})
         payload = composer.compose(
             purpose, inbound.thread_ref, notes, inbound.notes, held.expires_at
         )
         await turn.queue(contact.value, payload, REFERENCE[purpose])
         return True
+
+    def _unverified(self, inbound: Inbound) -> bool:
+        """A sender the channel could not verify is never written to (no backscatter)."""
+        if inbound.unverified_sender:
+            self._metrics.count("intake_mail_unverified_total", channel=str(inbound.channel))
+            return True
+        return False
 
     async def expired(self, turn: TurnStore, held: HeldItem) -> bool:
         """A hold nobody answered: its request is dropped, and where we asked, the parent is

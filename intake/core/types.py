@@ -42,6 +42,9 @@ class Inbound:
     turn_id: str | None = None  # the channel's identity for this turn, so a retry is kept once
     notes: dict[str, str] | None = None  # what the channel needs to reply (a subject, an id)
     in_reply: bool = False  # the parent answered one of our messages (cited our reference)
+    # The channel's own checks say the sender is not who they claim (mail failing DMARC):
+    # still assessed for risk and held, but never written to automatically (no backscatter).
+    unverified_sender: bool = False
     received_at: datetime = field(default_factory=utcnow)
 
 

@@ -20,14 +20,13 @@ from intake.mail.threads import message_id, subject_ref
 
 SERVICE_NAME = "Parent Partnership Service"
 _MSGID_OK = re.compile(r"^[^<>\s\"\\,;]{1,250}@[^<>\s\"\\,;]{1,250}$")
-_RE_PREFIX = re.compile(r"^\s*((re|aw|sv|fwd?|tr)\s*:\s*)+", re.IGNORECASE)
 
 
-def reply_subject(subject: str, token: str) -> str:
-    """ "Re: <their subject> [Ref: token]", one line, bounded, without duplicate prefixes."""
-    base = _RE_PREFIX.sub("", clean_header(subject)).replace(subject_ref(token), "").strip()
-    base = base[:150] or "Your message to the " + SERVICE_NAME
-    return f"Re: {base} {subject_ref(token)}"
+def reply_subject(token: str) -> str:
+    """A fixed subject with the thread's reference, never the sender's own words: a forged
+    From: must not make us mail the forger's text to someone else (threading rides on
+    In-Reply-To, References and the Ref)."""
+    return f"Your message to the {SERVICE_NAME} {subject_ref(token)}"
 
 
 def safe_msgid(value: str | None) -> str | None:
@@ -79,7 +78,6 @@ def consent_request(
     wording: Wording,
     *,
     sender: str,
-    subject: str,
     token: str,
     domain: str,
     link: str,
@@ -94,7 +92,7 @@ def consent_request(
         )
     )
     return _payload(
-        "consent_request", sender, reply_subject(subject, token), body, token, domain, in_reply_to
+        "consent_request", sender, reply_subject(token), body, token, domain, in_reply_to
     )
 
 
@@ -102,7 +100,6 @@ def declined(
     wording: Wording,
     *,
     sender: str,
-    subject: str,
     token: str,
     domain: str,
     in_reply_to: str | None,
@@ -118,7 +115,7 @@ def declined(
     return _payload(
         "expired" if expired else "declined",
         sender,
-        reply_subject(subject, token),
+        reply_subject(token),
         body,
         token,
         domain,
@@ -130,7 +127,6 @@ def acknowledged(
     wording: Wording,
     *,
     sender: str,
-    subject: str,
     token: str,
     domain: str,
     in_reply_to: str | None,
@@ -142,7 +138,7 @@ def acknowledged(
     return _payload(
         "acknowledged",
         sender,
-        reply_subject(subject, token),
+        reply_subject(token),
         body,
         token,
         domain,

@@ -20,6 +20,7 @@ from email.parser import BytesParser
 from html import unescape
 from html.parser import HTMLParser
 
+from intake.mail.authentication import sender_unverified
 from storage.values import Contact, InvalidContact
 
 MAX_TEXT = 200_000  # characters of readable text kept from one message
@@ -67,6 +68,7 @@ class ParsedMail:
     automated: str | None = None  # why a machine sent it: "auto-reply", "bounce", "list"
     defects: int = 0
     notes: tuple[str, ...] = field(default=())
+    unverified: bool = False  # our upstream found the From: forged (intake.mail.authentication)
 
     def readable(self) -> str:
         """What the service holds for this message: subject, new text, attachments noted."""
@@ -80,7 +82,9 @@ class ParsedMail:
         return "\n\n".join(parts)
 
 
-def parse_message(raw: bytes, envelope_sender: str | None = None) -> ParsedMail:
+def parse_message(
+    raw: bytes, envelope_sender: str | None = None, authserv_id: str | None = None
+) -> ParsedMail:
     """Parse raw message bytes. Never raises for any input."""
     try:
         msg = BytesParser(policy=policy.default).parsebytes(raw)
@@ -99,7 +103,18 @@ def parse_message(raw: bytes, envelope_sender: str | None = None) -> ParsedMail:
         attachments=tuple(_attachments(msg)),
         automated=automated_reason(msg, envelope_sender),
         defects=defects,
+        unverified=_unverified(msg, authserv_id),
     )
+
+
+def _unverified(msg: EmailMessage, authserv_id: str | None) -> bool:
+    if not authserv_id:
+        return False
+    try:
+        headers = [str(h) for h in msg.get_all("Authentication-Results") or ()]
+    except Exception:  # noqa: BLE001 - a header the parser cannot read: cannot tell
+        return False
+    return sender_unverified(headers, authserv_id)
 
 
 def new_text(text: str) -> str:

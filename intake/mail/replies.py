@@ -37,12 +37,10 @@ class MailReplies:
         w, common = self.wording, {"sender": self.address, "domain": self.domain}
         if purpose is Purpose.NOTICE:
             return compose.notice(w, **common)
-        subject = first.get("subject", "")
         if purpose is Purpose.CONSENT_REQUEST:
             assert expires_at is not None
             return compose.consent_request(
                 w,
-                subject=subject,
                 token=thread_ref,
                 link=self.consent_link(thread_ref, expires_at),
                 in_reply_to=first.get("reply_to"),
@@ -51,6 +49,4 @@ class MailReplies:
         in_reply_to = (latest or {}).get("reply_to") or first.get("reply_to")
         make = compose.acknowledged if purpose is Purpose.ACKNOWLEDGED else compose.declined
         extra = {"expired": True} if purpose is Purpose.EXPIRED else {}
-        return make(
-            w, subject=subject, token=thread_ref, in_reply_to=in_reply_to, **common, **extra
-        )
+        return make(w, token=thread_ref, in_reply_to=in_reply_to, **common, **extra)

@@ -60,8 +60,10 @@ class MailService:
         *,
         extra_addresses: tuple[str, ...] = (),
         metrics: Metrics | None = None,
+        authserv_id: str | None = None,
     ) -> None:
         self.gateway = gateway
+        self.authserv_id = authserv_id
         self.replies = replies
         self.wording = replies.wording
         self.keyring = keyring
@@ -79,9 +81,9 @@ class MailService:
     async def receive(self, raw: bytes, envelope_sender: str | None = None) -> Received:
         """Apply the flow to one message. Raises if it could not be durably handled."""
         if len(raw) > PARSE_IN_THREAD:
-            parsed = await asyncio.to_thread(parse_message, raw, envelope_sender)
+            parsed = await asyncio.to_thread(parse_message, raw, envelope_sender, self.authserv_id)
         else:
-            parsed = parse_message(raw, envelope_sender)
+            parsed = parse_message(raw, envelope_sender, self.authserv_id)
         result = await self._route(parsed)
         self.metrics.count("intake_mail_received_total", outcome=result.outcome)
         log_event(
@@ -128,8 +130,9 @@ class MailService:
             contact=sender,
             reading=Reading.WRITTEN,
             turn_id=parsed.message_id,  # a redelivered message is kept once
-            notes={"subject": parsed.subject or "", "reply_to": parsed.message_id or ""},
+            notes={"reply_to": parsed.message_id or ""},
             in_reply=in_reply,
+            unverified_sender=parsed.unverified,
         )
 
     # -- the consent link ----------------------------------------------------------------------
