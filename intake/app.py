@@ -142,6 +142,7 @@ def build_services(
         on_concern=alerter.schedule,
         on_queued=mail_sender.wake,
         in_hours=lambda: hours.open_at(clock()),
+        decline_reply_ttl=settings.decline_reply_ttl,
     )
     replies = MailReplies(
         wording, db.keyring, address=settings.mail_address, public_url=settings.public_url
@@ -403,6 +404,7 @@ async def _purge(services: Services, stop: asyncio.Event) -> None:
         "held": services.gateway.expire_holds,
         "webhook_replays": records.replays.purge_expired,
         "auto_reply_rate_limit": records.reply_limit.purge_expired,
+        "outbox_expired": records.outbox.purge_expired,
     }
     await run_purge_worker(purges, services.settings.purge_interval, stop, services.metrics)
 

@@ -47,6 +47,7 @@ class Settings:
     risk_model: Path | None = None  # the packaged model file unless INTAKE_RISK_MODEL says
     metrics_token: str | None = field(default=None, repr=False)
     mail_authserv_id: str | None = None  # the upstream server's Authentication-Results id
+    decline_reply_ttl: timedelta = timedelta(seconds=3600)
     emergency_message: str = (
         "Nobody from our safeguarding team can take your call right now. If a child is in danger,"
         " please hang up and call 999 now. You can also call the NSPCC helpline on 0808 800 5000."
@@ -93,6 +94,7 @@ class Settings:
             risk_model=Path(env["INTAKE_RISK_MODEL"]) if env.get("INTAKE_RISK_MODEL") else None,
             metrics_token=env.get("INTAKE_METRICS_TOKEN") or None,
             mail_authserv_id=env.get("INTAKE_MAIL_AUTHSERV_ID") or None,
+            decline_reply_ttl=timedelta(seconds=_int(env, "INTAKE_DECLINE_REPLY_TTL", 3600)),
         )
 
     @property

@@ -54,8 +54,10 @@ class Outbox:
         reference: str | None = None,
         session: Tx | None = None,
         now: datetime | None = None,
+        keep_for: timedelta | None = None,
     ) -> str:
-        """Queue one item; inside `session` when given, so it commits with the caller's change."""
+        """Queue one item; inside `session` when given, so it commits with the caller's change.
+        With `keep_for`, the item is deleted after that long even if it could not be sent."""
         now = now or utcnow()
         item_id = new_id()
         statement = insert(OutboxItem.__table__).values(
@@ -68,6 +70,7 @@ class Outbox:
             attempts=0,
             next_attempt_at=now,
             created_at=now,
+            expires_at=None if keep_for is None else now + keep_for,
         )
         async with self._db.within(session) as s:
             await s.execute(statement)
@@ -81,6 +84,22 @@ class Outbox:
                 .limit(1)
             )
         return found is not None
+
+    async def purge_expired(self, now: datetime | None = None) -> int:
+        """Delete every item past its `keep_for`, sent or not, and erase the freed pages: a
+        decline's reply that cannot be sent must not keep the parent's address for ever."""
+        now = now or utcnow()
+        async with self._db.transaction() as session:
+            gone = (
+                await session.execute(
+                    delete(OutboxItem).where(
+                        OutboxItem.expires_at.is_not(None), OutboxItem.expires_at <= now
+                    )
+                )
+            ).rowcount
+        if gone:
+            await self._db.erase_freed_pages()
+        return gone
 
     async def claim(
         self, limit: int = 20, *, lease: timedelta = LEASE, now: datetime | None = None

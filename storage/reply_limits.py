@@ -66,7 +66,12 @@ class AutoReplyLimit:
         counted) otherwise. Inside the caller's transaction, so the count commits with the reply
         it allows. (On PostgreSQL two processes may each let one more through the ceiling at
         the same instant: it bounds a flood, not a single reply.)"""
-        key = self._keys.contact(contact)
+        return await self.allow_key(self._keys.contact(contact), per_hour, session, per_minute)
+
+    async def allow_key(
+        self, key: str, per_hour: int, session: Tx | None = None, per_minute: int = PER_MINUTE
+    ) -> bool:
+        """The same for any keyed hash (a thread's "nothing is held" reply: once an hour)."""
         now = utcnow()
         async with self._db.within(session) as s:
             if not self._db.is_sqlite:  # SQLite has one writer; PostgreSQL takes turns here

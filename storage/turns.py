@@ -186,15 +186,19 @@ class ThreadTurn:
         await self._write()
         await self._r.conversations.request_callback(conversation_id, session=self._s)
 
-    async def queue(self, recipient: str, payload: dict, purpose: str) -> None:
-        """Queue an email to the parent, committed with the turn (never without it)."""
+    async def queue(
+        self, recipient: str, payload: dict, purpose: str, keep_for: timedelta | None = None
+    ) -> None:
+        """Queue an email to the parent, committed with the turn (never without it); with
+        `keep_for`, deleted after that long even if it could not be sent."""
         await self._write()
+        ref = self.reference(purpose)
         await self._r.outbox.enqueue(
-            "email", recipient, payload, reference=self.reference(purpose), session=self._s
+            "email", recipient, payload, reference=ref, session=self._s, keep_for=keep_for
         )
 
     async def discard(self, purpose: str) -> None:
-        """Drop a queued email of this thread nobody needs any more (an unsent request)."""
+        """Drop a queued email of this thread nobody needs (an unsent request)."""
         await self._write()
         if await self._r.outbox.discard(self.reference(purpose), session=self._s):
             self.purged = True
@@ -210,6 +214,12 @@ class ThreadTurn:
     async def allow_auto_reply(self, contact: Contact, per_hour: int) -> bool:
         await self._write()
         return await self._r.reply_limit.allow(contact, per_hour, session=self._s)
+
+    async def once_an_hour(self, purpose: str, about: str) -> bool:
+        """True the first time in an hour `about` asks (a keyed hash, kept an hour)."""
+        await self._write()
+        key = self._r.keys.of("once", f"{purpose}:{self.channel}:{about}")
+        return await self._r.reply_limit.allow_key(key, 1, session=self._s)
 
     async def tally(self, outcome: str) -> None:
         await self._write()

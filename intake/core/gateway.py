@@ -24,7 +24,7 @@ from intake.core.ports import (
     ThreadStore,
     TurnStore,
 )
-from intake.core.replies import REPLIES_PER_HOUR, ParentReplies
+from intake.core.replies import DECLINE_REPLY_TTL, REPLIES_PER_HOUR, ParentReplies, once_key
 from intake.core.states import Effect, Event, EventKind, State, Transition, step
 from intake.core.tiers import alert_channels, caller_goes_to_lead
 from intake.core.types import (
@@ -89,6 +89,7 @@ class Gateway:
         composers: Mapping[Channel, ReplyComposer] | None = None,
         replies_per_hour: int = REPLIES_PER_HOUR,
         in_hours: Callable[[], bool] = lambda: True,
+        decline_reply_ttl: timedelta = DECLINE_REPLY_TTL,
     ) -> None:
         self._threads = threads
         self._risk = risk
@@ -99,7 +100,7 @@ class Gateway:
         self._on_concern = on_concern
         self._on_queued = on_queued
         self._in_hours = in_hours
-        self._replies = ParentReplies(composers, self._metrics, replies_per_hour)
+        self._replies = ParentReplies(composers, self._metrics, replies_per_hour, decline_reply_ttl)
 
     def add_composer(self, channel: Channel, composer: ReplyComposer) -> None:
         """A channel that writes back (email) gives the core its words."""
@@ -196,9 +197,12 @@ class Gateway:
             return self._reply(inbound, Action.NOTHING, state, conversation, raised), False
         if state is State.NEW and inbound.in_reply and _bare_answer(_answerable(inbound)):
             # A bare yes or no to a thread that is gone (declined, expired, a retried answer):
-            # nothing to consent to, and a new thread holding "NO" would ask the parent again.
+            # nothing to consent to, and a new thread holding "NO" would ask the parent again;
+            # one short reply says nothing is held and how to write again.
+            contact = inbound.contact
+            queued = await self._replies.nothing_held(turn, inbound, contact)
             reply = self._reply(inbound, Action.NOTHING, state, None, raised)
-            return _with(reply, stale=True), False
+            return _with(reply, stale=True), queued
         repeated = turn_key is not None and turn_key in held_keys
 
         has_text = bool(inbound.text and inbound.text.strip())
@@ -226,7 +230,12 @@ class Gateway:
         elif Effect.DISCARD_HOLD in effects:
             if transition.state is State.DECLINED:
                 queued = await self._replies.answer(turn, Purpose.DECLINED, inbound, held, contact)
-                await turn.mark_declined(self.hold_ttl(channel))
+                if channel is Channel.VOICE:  # for the rest of the call only: gone at hang-up
+                    await turn.mark_declined(self.hold_ttl(channel))
+                else:  # nothing about the parent is left (a late message starts afresh)
+                    await turn.release("declined")
+                    # the answer just sent says so: a redelivered "no" gets no second reply
+                    await turn.once_an_hour(Purpose.NOTHING_HELD, once_key(inbound))
             else:  # hung up: before answering counts as no answer; a decline was counted already
                 asking = held is not None and held.state == State.ASKING_CONSENT
                 await turn.release("no_answer" if asking else None)

@@ -25,6 +25,7 @@ class Purpose(enum.StrEnum):
     DECLINED = "declined"
     EXPIRED = "expired"
     NOTICE = "notice"
+    NOTHING_HELD = "nothing_held"  # a bare yes or no to a thread that no longer exists
 
 
 # The outbox reference each purpose is queued under: a thread's reply replaces nothing, and an
@@ -35,6 +36,7 @@ REFERENCE = {
     Purpose.DECLINED: "reply",
     Purpose.EXPIRED: "reply",
     Purpose.NOTICE: "notice",
+    Purpose.NOTHING_HELD: "reply",
 }
 
 
@@ -98,13 +100,17 @@ class TurnStore(Protocol):
 
     async def request_callback(self, conversation_id: str) -> None: ...
 
-    async def queue(self, recipient: str, payload: dict, purpose: str) -> None: ...
+    async def queue(
+        self, recipient: str, payload: dict, purpose: str, keep_for: timedelta | None = None
+    ) -> None: ...
 
     async def discard(self, purpose: str) -> None: ...
 
     async def queued(self, purpose: str) -> bool: ...
 
     async def allow_auto_reply(self, contact: Contact, per_hour: int) -> bool: ...
+
+    async def once_an_hour(self, purpose: str, about: str) -> bool: ...
 
     async def tally(self, outcome: str) -> None: ...
 

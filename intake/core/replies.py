@@ -9,7 +9,7 @@ channel's (a ReplyComposer), and each reply is queued in the turn it follows, ne
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from intake.core.ports import REFERENCE, Purpose, ReplyComposer, TurnStore
 from intake.core.types import Inbound
@@ -19,16 +19,28 @@ from storage.values import Channel, Contact, HeldItem
 REPLIES_PER_HOUR = 5  # automatic replies to one address
 
 
+DECLINE_REPLY_TTL = timedelta(hours=1)
+
+
+def once_key(inbound: Inbound) -> str:
+    """What makes a message the same message again: the channel's id for it, else its thread."""
+    return inbound.turn_id or inbound.thread_ref
+
+
 class ParentReplies:
     def __init__(
         self,
         composers: Mapping[Channel, ReplyComposer] | None,
         metrics: Metrics,
         per_hour: int = REPLIES_PER_HOUR,
+        decline_reply_ttl: timedelta = DECLINE_REPLY_TTL,
     ) -> None:
         self._composers = dict(composers or {})
         self._metrics = metrics
         self._per_hour = per_hour
+        # A reply to a parent who said no (or never answered) is deleted after this long even
+        # if it could not be sent: it must not keep their address for ever.
+        self.decline_reply_ttl = decline_reply_ttl
 
     def add(self, channel: Channel, composer: ReplyComposer) -> None:
         self._composers[channel] = composer
@@ -82,7 +94,28 @@ class ParentReplies:
         payload = composer.compose(
             purpose, inbound.thread_ref, notes, inbound.notes, held.expires_at
         )
-        await turn.queue(contact.value, payload, REFERENCE[purpose])
+        keep_for = None if purpose is Purpose.ACKNOWLEDGED else self.decline_reply_ttl
+        await turn.queue(contact.value, payload, REFERENCE[purpose], keep_for)
+        return True
+
+    async def nothing_held(
+        self, turn: TurnStore, inbound: Inbound, contact: Contact | None
+    ) -> bool:
+        """A bare yes or no to a thread that no longer exists: one short reply, within the
+        automatic-reply limit, kept no longer than a decline's."""
+        composer = self._composers.get(inbound.channel)
+        if composer is None or contact is None or self._unverified(inbound):
+            return False
+        if not await turn.once_an_hour(Purpose.NOTHING_HELD, once_key(inbound)):
+            return False  # the same message again (a redelivery)
+        if not await turn.allow_auto_reply(contact, self._per_hour):
+            self._metrics.count("intake_mail_replies_limited_total")
+            return False
+        payload = composer.compose(
+            Purpose.NOTHING_HELD, inbound.thread_ref, inbound.notes or {}, None, None
+        )
+        reference = REFERENCE[Purpose.NOTHING_HELD]
+        await turn.queue(contact.value, payload, reference, self.decline_reply_ttl)
         return True
 
     def _unverified(self, inbound: Inbound) -> bool:
@@ -103,7 +136,9 @@ class ParentReplies:
             return False  # never asked (over the reply limit): nothing to answer
         notes = held.data.get("notes", {})
         payload = composer.compose(Purpose.EXPIRED, held.thread_ref, notes, None, None)
-        await turn.queue(held.contact.value, payload, REFERENCE[Purpose.EXPIRED])
+        await turn.queue(
+            held.contact.value, payload, REFERENCE[Purpose.EXPIRED], self.decline_reply_ttl
+        )
         self._metrics.count("intake_mail_expired_total")
         return True
 

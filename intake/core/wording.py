@@ -27,6 +27,7 @@ REQUIRED = (
     "notice",
     "consent_question_email",
     "declined_email",
+    "nothing_held_email",
     "consent_question_web",
     "consent_button_yes",
     "consent_button_no",

@@ -123,6 +123,15 @@ def declined(
     )
 
 
+def nothing_held(
+    wording: Wording, *, sender: str, token: str, domain: str, in_reply_to: str | None
+) -> dict:
+    """To a bare yes or no on a thread we no longer hold: nothing to answer, how to write again.
+    Erased from the outbox once sent."""
+    body = "\n\n".join((wording["nothing_held_email"], wording["email_danger_line"]))
+    return _payload("nothing_held", sender, reply_subject(token), body, token, domain, in_reply_to)
+
+
 def acknowledged(
     wording: Wording,
     *,

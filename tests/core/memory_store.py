@@ -135,7 +135,9 @@ class MemoryTurn:
     async def request_callback(self, conversation_id: str) -> None:
         self._conversation(conversation_id).callback = True
 
-    async def queue(self, recipient: str, payload: dict, purpose: str) -> None:
+    async def queue(
+        self, recipient: str, payload: dict, purpose: str, keep_for: timedelta | None = None
+    ) -> None:
         self.store.outbox.append((recipient, payload, f"{purpose}:{self.thread_ref}"))
 
     async def discard(self, purpose: str) -> None:
@@ -144,6 +146,12 @@ class MemoryTurn:
 
     async def queued(self, purpose: str) -> bool:
         return any(item[2] == f"{purpose}:{self.thread_ref}" for item in self.store.outbox)
+
+    async def once_an_hour(self, purpose: str, about: str) -> bool:
+        key = f"once:{purpose}:{about}"
+        first = key not in self.store.replies_to
+        self.store.replies_to[key] = 1
+        return first
 
     async def allow_auto_reply(self, contact: Contact, per_hour: int) -> bool:
         sent = self.store.replies_to.get(contact.value, 0)

@@ -83,8 +83,7 @@ async def test_a_written_no_keeps_nothing_drops_the_request_and_says_so():
     await core.handle(email("t3", "About my daughter", "<m1@x>"))
     reply = await core.handle(email("t3", "No thank you", "<m2@x>"))
     assert reply.answer is Answer.NO and reply.state is State.DECLINED
-    assert store.held[(Channel.EMAIL, "t3")].texts == ()  # only the marker, no text
-    assert store.held[(Channel.EMAIL, "t3")].contact is None
+    assert (Channel.EMAIL, "t3") not in store.held  # nothing held, not even a marker
     assert [p["purpose"] for _, p, _ in store.outbox] == ["declined"]
     assert not store.conversations
     assert store.tallies == {("email", "declined"): 1}
@@ -108,10 +107,12 @@ async def test_automatic_replies_stop_at_the_limit_per_address():
     assert len(store.held) == 4  # every message is still held, only the replies stop
 
 
-async def test_a_bare_answer_to_a_thread_that_is_gone_keeps_nothing():
+async def test_a_bare_answer_to_a_thread_that_is_gone_keeps_nothing_and_says_so_once():
     store = MemoryStore()
     reply = await gateway(store).handle(email("gone", "YES", "<m9@x>", in_reply=True))
-    assert reply.stale and not store.held and not store.outbox
+    assert reply.stale and not store.held and not store.conversations
+    [(_, payload, _)] = store.outbox  # one short reply: nothing is held, how to write again
+    assert payload["purpose"] == "nothing_held"
 
 
 async def test_risk_is_raised_before_anything_else_even_on_a_decline():
