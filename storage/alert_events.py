@@ -28,7 +28,7 @@ class ChronologyLine:
     detail: str | None
 
 
-async def record(
+async def write(
     tx: Tx,
     concern_id: str,
     event: str,

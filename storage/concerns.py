@@ -170,7 +170,7 @@ class ConcernStore:
                 if alert.status in PENDING:  # nothing more is sent, retried or escalated
                     alert.status, alert.acknowledged_at = "acknowledged", now
             await audit.record(session, by, "concern.acknowledge", "concern", concern_id)
-            await alert_events.record(session, concern_id, "acknowledged", detail=by, at=now)
+            await alert_events.write(session, concern_id, "acknowledged", detail=by, at=now)
 
     async def resolve(self, id_or_reference: str) -> str | None:
         """A concern's id from its id or the short reference an alert carried; None unless
@@ -245,7 +245,7 @@ async def add_alerts(
         )
     await session.flush()
     if recipient is None:
-        await alert_events.record(session, concern_id, "no_one_on_call", slot=slot, at=now)
+        await alert_events.write(session, concern_id, "no_one_on_call", slot=slot, at=now)
 
 
 __all__ = ["ConcernDetail", "ConcernStore", "ConcernSummary", "NotPermitted", "add_alerts"]

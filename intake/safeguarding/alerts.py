@@ -318,7 +318,7 @@ class Alerter:
                 alert.status = "escalated"
                 person = next_on_call(rota, alert.tier)
                 next_tier = person.slot if person else ("deputy", "primary")[alert.tier == "deputy"]
-                await alert_events.record(session, concern.id, "escalated", slot=next_tier, at=now)
+                await alert_events.write(session, concern.id, "escalated", slot=next_tier, at=now)
                 await add_alerts(
                     session,
                     concern.id,
@@ -410,7 +410,7 @@ async def _note(
     session: AsyncSession, alert: Alert, event: str, at: datetime, detail: str | None = None
 ) -> None:
     """A line of the alert's concern's chronology, in the caller's transaction."""
-    await alert_events.record(
+    await alert_events.write(
         session,
         alert.concern_id,
         event,
