@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from twilio.http.async_http_client import AsyncTwilioHttpClient
-from twilio.rest import Client
+from intake.safeguarding.sms import rest_client
 
-REQUEST_TIMEOUT = 10.0
 RING_SECONDS = 30  # then Twilio reports "no-answer" and the call is tried again
 
 
@@ -28,9 +26,7 @@ class CallPlacer(Protocol):
 
 class TwilioCalls:
     def __init__(self, account_sid: str, auth_token: str, from_number: str, api_url: str) -> None:
-        self._http = AsyncTwilioHttpClient(timeout=REQUEST_TIMEOUT)
-        self._client = Client(account_sid, auth_token, http_client=self._http)
-        self._client.api.base_url = api_url.rstrip("/")
+        self._http, self._client = rest_client(account_sid, auth_token, api_url)
         self._from = from_number
 
     async def place(self, to: str, url: str, status_callback: str) -> str:

@@ -24,11 +24,19 @@ class SmsSender(Protocol):
     async def close(self) -> None: ...
 
 
+def rest_client(
+    account_sid: str, auth_token: str, api_url: str
+) -> tuple[AsyncTwilioHttpClient, Client]:
+    """Twilio's async REST client, pointed at `api_url` (Twilio, or a local test server)."""
+    http = AsyncTwilioHttpClient(timeout=REQUEST_TIMEOUT)
+    client = Client(account_sid, auth_token, http_client=http)
+    client.api.base_url = api_url.rstrip("/")
+    return http, client
+
+
 class TwilioSms:
     def __init__(self, account_sid: str, auth_token: str, from_number: str, api_url: str) -> None:
-        self._http = AsyncTwilioHttpClient(timeout=REQUEST_TIMEOUT)
-        self._client = Client(account_sid, auth_token, http_client=self._http)
-        self._client.api.base_url = api_url.rstrip("/")
+        self._http, self._client = rest_client(account_sid, auth_token, api_url)
         self._from = from_number
 
     async def send(self, to: str, body: str, status_callback: str | None = None) -> str:
