@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
 import secrets
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 NONCE_BYTES = 12
+MIN_ENTROPY_BITS = 128
 KEY_FILE_NAME = "secret.key"
 
 
@@ -44,11 +47,30 @@ class Keyring:
         raw = secret.encode() if isinstance(secret, str) else secret
         if len(raw) < 32:
             raise SecretKeyError("INTAKE_SECRET_KEY must be at least 32 characters long")
+        if _entropy_bits(raw) < MIN_ENTROPY_BITS or _repeats(raw):
+            raise SecretKeyError(
+                "INTAKE_SECRET_KEY is too predictable (repeated or few different characters): "
+                "use at least 32 random characters, e.g. from "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
         return cls(
             field_key=_derive(raw, "intake/field-encryption/v1"),
             lookup_key=_derive(raw, "intake/lookup-hash/v1"),
             signing_key=_derive(raw, "intake/signing/v1"),
         )
+
+
+def _entropy_bits(raw: bytes) -> float:
+    """An upper estimate of a secret's strength: its length times the Shannon entropy of its
+    characters. It cannot prove a key random, but it refuses "aaaa…" and "abab…" outright."""
+    counts = Counter(raw)
+    total = len(raw)
+    return -total * sum(c / total * math.log2(c / total) for c in counts.values())
+
+
+def _repeats(raw: bytes) -> bool:
+    """A key that is one short piece over and over ("0123456789" * 4)."""
+    return any(raw == (raw[:p] * (len(raw) // p + 1))[: len(raw)] for p in range(1, 17))
 
 
 def load_or_create_secret(data_dir: Path) -> str:
