@@ -199,8 +199,7 @@ class Gateway:
             # A bare yes or no to a thread that is gone (declined, expired, a retried answer):
             # nothing to consent to, and a new thread holding "NO" would ask the parent again;
             # one short reply says nothing is held and how to write again.
-            contact = inbound.contact
-            queued = await self._replies.nothing_held(turn, inbound, contact)
+            queued = await self._replies.nothing_held(turn, inbound, inbound.contact)
             reply = self._reply(inbound, Action.NOTHING, state, None, raised)
             return _with(reply, stale=True), queued
         repeated = turn_key is not None and turn_key in held_keys

@@ -8,6 +8,7 @@ import contextlib
 import email
 import logging
 import os
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from email import policy
@@ -266,3 +267,17 @@ def reply_to(request: EmailMessage, text: str, **kwargs: object) -> EmailMessage
         references=str(request["Message-ID"]),
         **kwargs,
     )
+
+
+def form_value(page: str) -> str:
+    """The consent page's anti-forgery value, as a browser posting the form sends it."""
+    found = re.search(r"name='form' value='([^']+)'", page)
+    assert found, page
+    return found.group(1)
+
+
+async def choose_on_page(gw: MailGateway, link: str, choice: str):  # noqa: ANN201
+    """Open the consent link and press a button, as a parent's browser does; the response."""
+    async with gw.session.get(f"{gw.url}/consent/{link}") as response:
+        form = form_value(await response.text())
+    return await gw.session.post(f"{gw.url}/consent/{link}", data={"form": form, "choice": choice})

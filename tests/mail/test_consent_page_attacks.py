@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.mail.conftest import PUBLIC_URL, MailGateway
+from tests.mail.conftest import PUBLIC_URL, MailGateway, form_value
 from tests.mail.test_flow import _consent_request, _sar
 
 
@@ -21,7 +21,7 @@ async def _link_and_form(gw: MailGateway) -> tuple[str, str, str]:
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "no-referrer"
-    form = re.search(r"name='form' value='([^']+)'", page).group(1)
+    form = form_value(page)
     return link, form, page
 
 

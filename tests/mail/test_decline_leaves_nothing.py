@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from storage.tables import Base
 from storage.values import Contact
 from tests.conftest import files_containing
-from tests.mail.conftest import MailGateway, parent_mail, reply_to
+from tests.mail.conftest import MailGateway, choose_on_page, parent_mail, reply_to
 
 ALLOWED = {"daily_tallies", "auto_reply_rate_limit"}
 
@@ -43,11 +43,7 @@ async def test_a_no_on_the_page_leaves_no_row_about_the_parent(mail_gateway: Mai
     assert (await gw.send(parent_mail("Quillonfrey needs a school place")))[0] == 250
     [request] = await gw.relay.wait_for(1)
     link = re.search(r"https://\S+/consent/(\S+)", request.get_content()).group(1)
-    async with gw.session.get(f"{gw.url}/consent/{link}") as response:
-        form = re.search(r"name='form' value='([^']+)'", await response.text()).group(1)
-    async with gw.session.post(
-        f"{gw.url}/consent/{link}", data={"form": form, "choice": "no"}
-    ) as response:
+    async with await choose_on_page(gw, link, "no") as response:
         assert response.status == 200
     await gw.relay.wait_for(2)
     await gw.outbox_drained()

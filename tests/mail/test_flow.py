@@ -12,7 +12,14 @@ import pytest
 from storage.tables import utcnow
 from storage.values import Contact
 from tests.conftest import files_containing
-from tests.mail.conftest import SERVICE, MailGateway, parent_mail, reply_to
+from tests.mail.conftest import (
+    SERVICE,
+    MailGateway,
+    choose_on_page,
+    form_value,
+    parent_mail,
+    reply_to,
+)
 
 PARENT = "parent@example.org"
 WORDS = "Quillonfrey cannot get a place at Brambleworth school"
@@ -115,7 +122,7 @@ async def test_get_on_the_link_changes_nothing_and_post_consents(mail_gateway: M
     assert "method='post'" in page and gw.services.wording["notice_title"] in page
     sar = await _sar(gw)
     assert sar["conversations"] == [] and len(sar["pending_hold"]) == 1
-    form = re.search(r"name='form' value='([^']+)'", page).group(1)
+    form = form_value(page)
     async with gw.session.post(
         f"{gw.url}/consent/{link}", data={"form": form, "choice": "yes"}
     ) as response:
@@ -135,11 +142,7 @@ async def test_post_no_on_the_link_keeps_nothing(mail_gateway: MailGateway):
     gw = mail_gateway
     request = await _consent_request(gw)
     link = re.search(r"https://\S+/consent/(\S+)", request.get_content()).group(1)
-    async with gw.session.get(f"{gw.url}/consent/{link}") as response:
-        form = re.search(r"name='form' value='([^']+)'", await response.text()).group(1)
-    async with gw.session.post(
-        f"{gw.url}/consent/{link}", data={"form": form, "choice": "no"}
-    ) as response:
+    async with await choose_on_page(gw, link, "no") as response:
         assert response.status == 200 and "Nothing was kept" in await response.text()
     sar = await _sar(gw)
     assert sar["conversations"] == [] and sar["pending_hold"] == []
