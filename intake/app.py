@@ -36,6 +36,7 @@ from intake.settings import Settings, SettingsError
 from intake.voice.handlers import VOICE_ROUTES, VoiceAdapter
 from intake.voice.hours import HoursError, OfficeHours
 from intake.voice.signature import TwilioSignature, development_auth_token
+from storage import key_material
 from storage.concerns import ConcernStore
 from storage.database import Database
 from storage.engine import safe_url
@@ -97,7 +98,14 @@ def load_risk_detector(settings: Settings | None = None) -> RiskAssessor:
 
 async def open_database(settings: Settings) -> Database:
     settings.prepare_data_dir()
-    return await Database.open(settings.database_url, settings.keyring())
+    db = await Database.open(settings.database_url, settings.keyring())
+    if not db.is_sqlite and settings.key_file is not None:
+        try:
+            settings.refuse_key_beside_database(await db.server_data_directory())
+        except SettingsError:
+            await db.close()
+            raise
+    return db
 
 
 def build_services(
@@ -424,7 +432,30 @@ async def _alert(services: Services, stop: asyncio.Event) -> None:
         await services.alerter.close()
 
 
-WORKERS = (("purge-worker", _purge), ("outbox-sender", _send_mail), ("alert-worker", _alert))
+async def _heartbeat(services: Services, stop: asyncio.Event) -> None:
+    """Say every 30 seconds that this process runs and which key it seals under."""
+    engine, key_id, started = services.db.engine, services.db.cipher.key_id.hex(), utcnow()
+    name = key_material.process_name()
+    try:
+        while not stop.is_set():
+            try:
+                await key_material.beat(engine, name, key_id, started)
+            except Exception as exc:  # noqa: BLE001 - a database outage: try again next time
+                log_event(log, "heartbeat_failed", error=type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), HEARTBEAT_SECONDS)
+    finally:
+        with contextlib.suppress(Exception):
+            await key_material.stop_beating(engine, name)
+
+
+HEARTBEAT_SECONDS = 30.0
+WORKERS = (
+    ("purge-worker", _purge),
+    ("outbox-sender", _send_mail),
+    ("alert-worker", _alert),
+    ("heartbeat", _heartbeat),
+)
 
 
 async def serve(settings: Settings, risk: RiskAssessor | None = None) -> None:

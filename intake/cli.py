@@ -55,10 +55,16 @@ def _parser() -> argparse.ArgumentParser:
     score = risk.add_parser("score", help="score JSONL lines {id, text} from FILE or stdin")
     score.add_argument("file", nargs="?")
 
-    sar = sub.add_parser("sar", help="subject access: everything held about a person, as JSON")
+    sar = sub.add_parser(
+        "sar",
+        help="subject access: everything held about a person, as JSON (an admin or the "
+        "safeguarding lead; audited)",
+    )
     who = sar.add_mutually_exclusive_group(required=True)
     who.add_argument("--phone")
     who.add_argument("--email")
+    sar.add_argument("--staff", required=True, help="your staff email address")
+    sar.add_argument("--password-stdin", action="store_true", help="read it from stdin")
 
     concerns = sub.add_parser("concerns", help="safeguarding concerns").add_subparsers(
         dest="action", required=True
@@ -68,11 +74,21 @@ def _parser() -> argparse.ArgumentParser:
     for verb, text in (
         ("show", "read one concern's evidence and contact (safeguarding lead only; audited)"),
         ("ack", "acknowledge a concern, stopping its alerts (safeguarding lead only)"),
+        (
+            "release",
+            "let subject access give a concern and its thread to the parent (lead only)",
+        ),
     ):
         one = concerns.add_parser(verb, help=text)
         one.add_argument("concern", help="the concern's id or the reference in its alert")
         one.add_argument("--staff", required=True, help="your staff email address")
         one.add_argument("--password-stdin", action="store_true", help="read it from stdin")
+    rotate = sub.add_parser(
+        "rotate-key",
+        help="re-encrypt every field under a new secret key while the service runs, then retire "
+        "the old one (see the README: Rotating the key)",
+    )
+    rotate.add_argument("--batch", type=int, default=200, help="rows per transaction")
     outbox = sub.add_parser("outbox", help="outbound mail and messages waiting or failed")
     outbox_actions = outbox.add_subparsers(dest="action", required=True)
     outbox_status = outbox_actions.add_parser(
@@ -115,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _simulate_call(settings, args)
         if args.command == "simulate" and args.action == "email":
             return _simulate_email(settings, args)
+        if args.command == "rotate-key":
+            return _rotate_key(settings, args)
         return asyncio.run(_with_database(settings, _COMMANDS[args.command], args))
     except (
         CommandError,
@@ -146,11 +164,10 @@ def _serve(settings: Settings) -> int:
 
 
 def _simulate_call(settings: Settings, args: argparse.Namespace) -> int:
-    from intake.voice.signature import TwilioSignature, development_auth_token
+    from intake.voice.signature import TwilioSignature
     from intake.voice.simulate import play_call
 
-    settings.prepare_data_dir()
-    token = settings.twilio_auth_token or development_auth_token(settings.keyring())
+    token = settings.twilio_auth_token or asyncio.run(_development_token(settings))
     url = args.url or f"http://{settings.http_host}:{settings.http_port}"
     caller = None if args.caller.lower() in {"withheld", "anonymous", ""} else args.caller
     try:
@@ -160,6 +177,19 @@ def _simulate_call(settings: Settings, args: argparse.Namespace) -> int:
     except EOFError:
         pass
     return EXIT_OK
+
+
+async def _development_token(settings: Settings) -> str:
+    """The token the gateway signs with when no Twilio account is set: from the database's own
+    signing key, which outlives a rotation of the secret key."""
+    from intake.app import open_database
+    from intake.voice.signature import development_auth_token
+
+    db = await open_database(settings)
+    try:
+        return development_auth_token(db.keyring)
+    finally:
+        await db.close()
 
 
 def _simulate_email(settings: Settings, args: argparse.Namespace) -> int:
@@ -178,6 +208,79 @@ def _simulate_email(settings: Settings, args: argparse.Namespace) -> int:
     except OSError as exc:
         where = f"{settings.smtp_host}:{settings.smtp_port}"
         raise CommandError(f"cannot reach the gateway's SMTP server at {where}") from exc
+
+
+def _rotate_key(settings: Settings, args: argparse.Namespace) -> int:
+    """With the generated key file, the first run makes the new key (keeping the old one beside
+    it); with INTAKE_SECRET_KEY, the operator has set the new key and INTAKE_OLD_SECRET_KEY."""
+    from storage.crypto import new_key_file
+
+    if settings.key_file is not None:
+        settings.prepare_data_dir()
+        if new_key_file(settings.data_dir):
+            print(
+                f"A new secret key is in {settings.key_file}; the old one stays beside it "
+                "(secret.key.old) until every field is re-encrypted."
+            )
+    elif not settings.old_secret_key:
+        print(
+            "INTAKE_OLD_SECRET_KEY is not set: only values in the old form, or under no other "
+            "key, are re-sealed under the current key."
+        )
+    if args.batch < 1:
+        raise CommandError("--batch must be at least 1")
+    args.settings = settings
+    return asyncio.run(_with_database(settings, _reencrypt, args))
+
+
+async def _reencrypt(db: Database, args: argparse.Namespace) -> int:
+    from storage import audit, key_material
+    from storage.rotation import KeyRotation
+
+    current = db.cipher.key_id.hex()
+    stale = [p for p in await key_material.live_processes(db.engine) if p.key_id != current]
+    if stale:
+        raise CommandError(
+            f"{len(stale)} running gateway process(es) still seal under another key "
+            f"({', '.join(sorted({p.key_id for p in stale}))}): restart them with the new key "
+            "(keeping the old one readable), then run `intake rotate-key` again"
+        )
+    rotation = KeyRotation(db, args.batch)
+    progress = await rotation.reseal_all(lambda table, n: print(f"{table}: {n} re-encrypted"))
+    left = await rotation.remaining()
+    if left or progress.unreadable:
+        unreadable = ", ".join(f"{t} {n}" for t, n in progress.unreadable.items())
+        raise CommandError(
+            f"{sum(left.values())} values are not yet under key {current}"
+            + (f" ({unreadable} could not be opened with any key given)" if unreadable else "")
+            + ": the old key is kept; run `intake rotate-key` again"
+        )
+    retired = [k.label for k in db.keyring.previous]
+    async with db.transaction() as session:
+        await audit.record(
+            session,
+            "cli",
+            "key_rotated",
+            "key",
+            current,
+            resealed=progress.total,
+            retired=",".join(retired) or None,
+        )
+    print(f"Every field is sealed under key {current} ({progress.total} re-encrypted now).")
+    if not retired:
+        return EXIT_OK
+    settings: Settings = args.settings
+    if settings.key_file is not None:
+        from storage.crypto import retire_old_key_file
+
+        retire_old_key_file(settings.data_dir)
+        print(f"The old key {', '.join(retired)} is retired: secret.key.old is deleted.")
+    else:
+        print(
+            f"The old key {', '.join(retired)} is retired: remove INTAKE_OLD_SECRET_KEY from "
+            "every process's environment (and the secret store) and restart them."
+        )
+    return EXIT_OK
 
 
 async def _with_database(
@@ -231,14 +334,35 @@ async def _oncall(db: Database, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _signed_in(db: Database, args: argparse.Namespace):  # noqa: ANN202
+    """The member of staff running a command that reads personal data, by their password."""
+    import getpass
+
+    from storage.staff import StaffStore
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+    staff = await StaffStore(db).verify(args.staff, password)
+    if staff is None:
+        raise CommandError("sign-in failed: unknown staff email or wrong password")
+    return staff
+
+
 async def _sar(db: Database, args: argparse.Namespace) -> int:
     from storage.records import Records
+    from storage.subject_access import AccessNotPermitted
 
     try:
         contact = Contact.phone(args.phone) if args.phone else Contact.email(args.email)
     except InvalidContact as exc:
         raise CommandError(str(exc)) from None
-    result = await Records(db).access.export(contact)
+    staff = await _signed_in(db, args)
+    try:
+        result = await Records(db).access.export(contact, staff.id, staff.role)
+    except AccessNotPermitted as exc:
+        raise CommandError(str(exc)) from None
     json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
     return EXIT_OK
@@ -248,7 +372,7 @@ async def _concerns(db: Database, args: argparse.Namespace) -> int:
     from storage.records import Records
 
     store = Records(db).concerns
-    if args.action in ("show", "ack"):
+    if args.action in ("show", "ack", "release"):
         return await _one_concern(db, store, args)
     concerns = await store.list()
     if args.json:
@@ -282,24 +406,20 @@ async def _concerns(db: Database, args: argparse.Namespace) -> int:
 
 async def _one_concern(db: Database, store, args: argparse.Namespace) -> int:  # noqa: ANN001
     """A concern's content is for the safeguarding role only: the lead signs in to read it."""
-    import getpass
-
     from storage.concerns import NotPermitted
-    from storage.staff import StaffStore
     from storage.values import Role
 
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = getpass.getpass("Password: ")
-    staff = await StaffStore(db).verify(args.staff, password)
-    if staff is None:
-        raise CommandError("sign-in failed: unknown staff email or wrong password")
+    staff = await _signed_in(db, args)
     concern_id = await store.resolve(args.concern)
     if concern_id is None:
         raise CommandError(f"no single concern matches {args.concern!r}")
     if staff.role is not Role.SAFEGUARDING_LEAD:
         raise CommandError("only the safeguarding role may read or acknowledge a concern")
+    if args.action == "release":
+        done = await store.release_for_access(concern_id, staff.role, staff.id)
+        state = "released" if done else "was already released"
+        print(f"concern {concern_id} {state} for subject access by {staff.name}")
+        return EXIT_OK
     if args.action == "ack":
         await store.acknowledge(concern_id, f"{staff.name} (command line)")
         print(f"concern {concern_id} acknowledged by {staff.name}")

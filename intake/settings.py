@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from storage.crypto import Keyring, load_or_create_secret
+from storage.crypto import KEY_FILE_NAME, Keyring, load_or_create_secret, read_old_secret
 from storage.values import InvalidContact, normalise_phone
 
 
@@ -33,6 +33,7 @@ class Settings:
     smtp_tls_cert: str | None = None
     smtp_tls_key: str | None = None
     secret_key: str | None = field(default=None, repr=False)
+    old_secret_key: str | None = field(default=None, repr=False)  # readable while rotating
     escalate_after: timedelta = timedelta(seconds=300)
     pending_ttl: timedelta = timedelta(seconds=604800)
     purge_interval: float = 60.0
@@ -77,6 +78,7 @@ class Settings:
             smtp_tls_cert=env.get("INTAKE_SMTP_TLS_CERT") or None,
             smtp_tls_key=env.get("INTAKE_SMTP_TLS_KEY") or None,
             secret_key=env.get("INTAKE_SECRET_KEY") or None,
+            old_secret_key=env.get("INTAKE_OLD_SECRET_KEY") or None,
             escalate_after=timedelta(seconds=_int(env, "INTAKE_ESCALATE_AFTER", 300)),
             pending_ttl=timedelta(seconds=_int(env, "INTAKE_PENDING_TTL", 604800)),
             purge_interval=float(_int(env, "INTAKE_PURGE_INTERVAL", 60)),
@@ -123,9 +125,40 @@ class Settings:
             raise SettingsError(f"the data directory {self.data_dir} is not writable") from None
         return fixed
 
+    @property
+    def key_file(self) -> Path | None:
+        """The generated key file, when the secret key is not given in the environment."""
+        return None if self.secret_key else self.data_dir / KEY_FILE_NAME
+
     def keyring(self) -> Keyring:
-        secret = self.secret_key or load_or_create_secret(self.data_dir)
-        return Keyring.from_secret(secret)
+        """The current key and, during `intake rotate-key`, the one being retired."""
+        if self.secret_key:
+            old = self.old_secret_key
+            secret = self.secret_key
+        else:
+            self.refuse_key_beside_database()
+            old = self.old_secret_key or read_old_secret(self.data_dir)
+            secret = load_or_create_secret(self.data_dir)
+        return Keyring.from_secret(secret, [old] if old else [])
+
+    def refuse_key_beside_database(self, server_data_dir: str | None = None) -> None:
+        """On PostgreSQL the key must not live with the database (its directory or backups):
+        whoever runs the database must not be able to read what parents wrote. The embedded
+        SQLite default keeps both in ./var for trying the service on one machine."""
+        if self.uses_sqlite or self.secret_key:
+            return
+        place = self.data_dir.resolve()
+        holders = [p for p in (place, *place.parents) if (p / "PG_VERSION").exists()]
+        if server_data_dir:
+            server = Path(server_data_dir).resolve()
+            if place == server or server in place.parents:
+                holders.append(server)
+        if holders:
+            raise SettingsError(
+                f"the secret key file would be kept in {place}, inside the PostgreSQL data "
+                f"directory {holders[0]}: set INTAKE_SECRET_KEY from the council's secret store "
+                "(or move INTAKE_DATA_DIR away from the database)"
+            )
 
 
 def _tighten(root: Path) -> int:

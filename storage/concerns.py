@@ -80,16 +80,19 @@ class ConcernStore:
         """
         now = utcnow()
         contact = concern.contact
+        concern_id = new_id()
         row = Concern(
-            id=new_id(),
+            id=concern_id,
             channel=str(concern.channel),
             severity=concern.severity,
             categories=list(concern.categories),
             rules=list(concern.rules),
-            evidence_enc=self._cipher.seal(concern.evidence, EVIDENCE),
+            evidence_enc=self._cipher.seal(concern.evidence, EVIDENCE, concern_id),
             thread_hash=self._keys.thread(concern.channel, concern.thread_ref),
             contact_kind=None if contact is None else contact.kind,
-            contact_enc=None if contact is None else self._cipher.seal(contact.value, CONTACT),
+            contact_enc=None
+            if contact is None
+            else self._cipher.seal(contact.value, CONTACT, concern_id),
             contact_hash=None if contact is None else self._keys.contact(contact),
             conversation_id=concern.conversation_id,
             status="open",
@@ -146,14 +149,14 @@ class ConcernStore:
             summary = await self._summary(session, row)
         contact = None
         if row.contact_enc is not None and row.contact_kind:
-            contact = Contact(row.contact_kind, self._cipher.open(row.contact_enc, CONTACT))
+            contact = Contact(row.contact_kind, self._cipher.open(row.contact_enc, CONTACT, row.id))
         return ConcernDetail(
             summary=summary,
-            evidence=self._cipher.open(row.evidence_enc, EVIDENCE),
+            evidence=self._cipher.open(row.evidence_enc, EVIDENCE, row.id),
             rules=tuple(row.rules or ()),
             contact=contact,
             conversation_id=row.conversation_id,
-            decision=self._cipher.open_optional(row.decision_enc, DECISION),
+            decision=self._cipher.open_optional(row.decision_enc, DECISION, row.id),
             model_version=row.model_version,
         )
 
@@ -171,6 +174,21 @@ class ConcernStore:
                     alert.status, alert.acknowledged_at = "acknowledged", now
             await audit.record(session, by, "concern.acknowledge", "concern", concern_id)
             await alert_events.write(session, concern_id, "acknowledged", detail=by, at=now)
+
+    async def release_for_access(self, concern_id: str, reader_role: Role, reader: str) -> bool:
+        """The lead's decision that a concern and its thread may be given in answer to the
+        parent's subject access request. False when it was released already."""
+        if reader_role is not Role.SAFEGUARDING_LEAD:
+            raise NotPermitted("only the safeguarding role may release a concern's items")
+        async with self._db.transaction() as session:
+            row = await session.get(Concern, concern_id)
+            if row is None:
+                raise LookupError(concern_id)
+            if row.released_at is not None:
+                return False
+            row.released_at, row.released_by = utcnow(), reader
+            await audit.record(session, reader, "concern.release_for_access", "concern", row.id)
+        return True
 
     async def resolve(self, id_or_reference: str) -> str | None:
         """A concern's id from its id or the short reference an alert carried; None unless

@@ -115,11 +115,11 @@ class Conversations:
                         contact_kind=None if contact is None else contact.kind,
                         contact_enc=None
                         if contact is None
-                        else self._cipher.seal(contact.value, CONTACT),
+                        else self._cipher.seal(contact.value, CONTACT, conversation_id),
                         contact_hash=None if contact is None else self._keys.contact(contact),
                         name_enc=None
                         if contact is None
-                        else self._cipher.seal_optional(contact.name, NAME),
+                        else self._cipher.seal_optional(contact.name, NAME, conversation_id),
                         status="open",
                         created_at=now,
                         updated_at=now,
@@ -255,8 +255,8 @@ class Conversations:
         if row.contact_enc is not None and row.contact_kind:
             contact = Contact(
                 row.contact_kind,
-                self._cipher.open(row.contact_enc, CONTACT),
-                self._cipher.open_optional(row.name_enc, NAME),
+                self._cipher.open(row.contact_enc, CONTACT, row.id),
+                self._cipher.open_optional(row.name_enc, NAME, row.id),
             )
         return ConversationView(
             id=row.id,
@@ -266,7 +266,9 @@ class Conversations:
             consent_id=row.consent_id,
             created_at=row.created_at,
             messages=tuple(
-                MessageView(m.id, m.direction, self._cipher.open(m.body_enc, BODY), m.created_at)
+                MessageView(
+                    m.id, m.direction, self._cipher.open(m.body_enc, BODY, m.id), m.created_at
+                )
                 for m in messages
             ),
         )
@@ -276,11 +278,12 @@ class Conversations:
     ) -> dict:
         if direction not in ("in", "out"):
             raise ValueError("direction is 'in' or 'out'")
+        message_id = new_id()
         return {
-            "id": new_id(),
+            "id": message_id,
             "conversation_id": conversation_id,
             "direction": direction,
-            "body_enc": self._cipher.seal(text, BODY),
+            "body_enc": self._cipher.seal(text, BODY, message_id),
             "author_staff_id": author,
             "turn_key": None,
             "created_at": at,

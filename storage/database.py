@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage import key_material
 from storage.crypto import FieldCipher, Keyring
 from storage.engine import check_connection, is_sqlite, make_engine
 from storage.migrate import migrate
@@ -48,6 +49,7 @@ class Database:
             await check_connection(engine)
             if run_migrations:
                 await migrate(engine)
+            keyring = await key_material.settle(engine, keyring)
         except BaseException:
             await engine.dispose()
             raise
@@ -91,6 +93,17 @@ class Database:
         with contextlib.suppress(Exception):
             await self.erase_freed_pages()
         await self.engine.dispose()
+
+    async def server_data_directory(self) -> str | None:
+        """Where PostgreSQL keeps its files, when this role may ask (superusers and
+        pg_read_all_settings); None otherwise."""
+        if self.is_sqlite:
+            return None
+        try:
+            async with self.engine.connect() as conn:
+                return await conn.scalar(text("SHOW data_directory"))
+        except Exception:  # noqa: BLE001 - not allowed to know: the marker-file check remains
+            return None
 
     async def ping(self) -> bool:
         try:

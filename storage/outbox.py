@@ -63,8 +63,8 @@ class Outbox:
         statement = insert(OutboxItem.__table__).values(
             id=item_id,
             kind=kind,
-            recipient_enc=self._cipher.seal(recipient, RECIPIENT),
-            payload_enc=self._cipher.seal(json.dumps(payload), PAYLOAD),
+            recipient_enc=self._cipher.seal(recipient, RECIPIENT, item_id),
+            payload_enc=self._cipher.seal(json.dumps(payload), PAYLOAD, item_id),
             reference=reference,
             status="queued",
             attempts=0,
@@ -123,8 +123,8 @@ class Outbox:
                     OutboxMessage(
                         id=row.id,
                         kind=row.kind,
-                        recipient=self._cipher.open(row.recipient_enc, RECIPIENT),
-                        payload=json.loads(self._cipher.open(row.payload_enc, PAYLOAD)),
+                        recipient=self._cipher.open(row.recipient_enc, RECIPIENT, row.id),
+                        payload=json.loads(self._cipher.open(row.payload_enc, PAYLOAD, row.id)),
                         reference=row.reference,
                         attempts=row.attempts,
                         created_at=row.created_at,
@@ -155,8 +155,8 @@ class Outbox:
                 return
             row.status, row.last_error = "failed", error[:500]
             if erase:
-                row.recipient_enc = self._cipher.seal(ERASED, RECIPIENT)
-                row.payload_enc = self._cipher.seal(json.dumps({ERASED: True}), PAYLOAD)
+                row.recipient_enc = self._cipher.seal(ERASED, RECIPIENT, row.id)
+                row.payload_enc = self._cipher.seal(json.dumps({ERASED: True}), PAYLOAD, row.id)
         if erase:
             await self._db.erase_freed_pages()
 
@@ -191,7 +191,7 @@ class Outbox:
                 r.attempts,
                 r.last_error,
                 r.created_at,
-                self._cipher.open(r.recipient_enc, RECIPIENT) == ERASED,
+                self._cipher.open(r.recipient_enc, RECIPIENT, r.id) == ERASED,
             )
             for r in rows
         ]

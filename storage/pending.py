@@ -199,7 +199,7 @@ class PendingHold:
     def view(self, row: object, thread_ref: str) -> HeldItem:
         """A stored row (ORM or Core) as a HeldItem, decrypted."""
         sealed = row.payload_enc
-        payload = json.loads(self._cipher.open(sealed, PAYLOAD)) if sealed else {}
+        payload = json.loads(self._cipher.open(sealed, PAYLOAD, row.id)) if sealed else {}
         raw_contact = payload.get("contact")
         return HeldItem(
             id=row.id,
@@ -228,7 +228,7 @@ class PendingHold:
             "thread_hash": key,
             "state": item.state,
             "contact_hash": None if contact is None else self._keys.contact(contact),
-            "payload_enc": self._cipher.seal(json.dumps(payload), PAYLOAD),
+            "payload_enc": self._cipher.seal(json.dumps(payload), PAYLOAD, item.id),
             "created_at": item.created_at,
             "expires_at": item.expires_at,
         }

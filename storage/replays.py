@@ -48,13 +48,15 @@ class WebhookReplays:
         else:
             async with self._db.sessions() as own:
                 row = (await own.execute(_ANSWER, {"key": request_key})).first()
-        return None if row is None else self.open_answer(row.body_enc, row.expires_at)
+        return None if row is None else self.open_answer(request_key, row.body_enc, row.expires_at)
 
-    def open_answer(self, sealed: bytes | None, expires_at: datetime) -> str | None:
+    def open_answer(
+        self, request_key: str, sealed: bytes | None, expires_at: datetime
+    ) -> str | None:
         """A stored answer, decrypted; None when there is none or it has expired."""
         if sealed is None or expires_at <= utcnow():
             return None
-        return self._cipher.open(sealed, BODY)
+        return self._cipher.open(sealed, BODY, request_key)
 
     async def keep(
         self, request_key: str, call_ref: str, body: str, *, session: Tx | None = None
@@ -65,7 +67,7 @@ class WebhookReplays:
         values = {
             "request_hash": request_key,
             "call_hash": self._keys.of("call", call_ref),
-            "body_enc": self._cipher.seal(body, BODY),
+            "body_enc": self._cipher.seal(body, BODY, request_key),
             "created_at": now,
             "expires_at": now + self._ttl,
         }
@@ -75,7 +77,7 @@ class WebhookReplays:
             kept = await s.scalar(
                 select(_TABLE.c.body_enc).where(_TABLE.c.request_hash == request_key)
             )
-        return body if kept is None else self._cipher.open(kept, BODY)
+        return body if kept is None else self._cipher.open(kept, BODY, request_key)
 
     async def forget_call(self, call_ref: str, *, session: Tx | None = None) -> int:
         """The call has ended: its answers are no longer needed, nor kept."""

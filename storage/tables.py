@@ -150,6 +150,9 @@ class Concern(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
     model_version: Mapped[str | None] = mapped_column(String(40))  # the risk model that judged
+    # Subject access withholds a concern's items until the safeguarding lead releases them.
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    released_by: Mapped[str | None] = mapped_column(ForeignKey("staff.id"))
 
 
 class Alert(Base):
@@ -261,3 +264,25 @@ class AutoReplyRateLimit(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     contact_hash: Mapped[str] = mapped_column(String(64), index=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class KeyMaterial(Base):
+    """Keys that must outlive a change of the secret key (the look-up and signing keys), sealed
+    under it like any field, so the database maintainer cannot read them either."""
+
+    __tablename__ = "key_material"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    secret_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProcessHeartbeat(Base):
+    """Each running gateway process, the key it seals under, and when it last said so: the
+    health page's worker heartbeats, and what `intake rotate-key` checks before it retires a
+    key that a process might still be writing with."""
+
+    __tablename__ = "process_heartbeats"
+    process: Mapped[str] = mapped_column(String(128), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -235,7 +235,7 @@ class ThreadTurn:
         answer = next((r for r in rows if r.kind == "answer"), None)
         if answer is None:
             return None
-        return self._r.replays.open_answer(answer.payload_enc, answer.expires_at)
+        return self._r.replays.open_answer(request_key, answer.payload_enc, answer.expires_at)
 
     async def remember(self, request_key: str, body: str) -> str:
         await self._write()

@@ -43,6 +43,15 @@ class ConsentMethod(enum.StrEnum):
     WEB_PAGE = "web_page"
 
 
+CONCERN_REF_LENGTH = 8
+
+
+def concern_reference(concern_id: str) -> str:
+    """The short reference a lead reads and types back (in alerts, the console and subject
+    access listings): the concern id's first characters."""
+    return concern_id[:CONCERN_REF_LENGTH].upper()
+
+
 class Role(enum.StrEnum):
     ADVISER = "adviser"
     SAFEGUARDING_LEAD = "safeguarding_lead"

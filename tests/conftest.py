@@ -19,12 +19,14 @@ from storage.concerns import ConcernStore
 from storage.crypto import Keyring
 from storage.database import Database
 from storage.records import Records
+from storage.values import Role
 from tests.private_postgres import private_postgres  # noqa: F401 - a fixture for every test
 
 PG_ADMIN_URL = os.environ.get(
     "INTAKE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+DPO = ("staff-dpo", Role.ADMIN)  # who runs a subject access request in tests: an admin
 
 
 class KeywordRisk:
@@ -119,23 +121,31 @@ async def db(
         url = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'intake.db'}"
     else:
         url = request.getfixturevalue("pg_database")
+        await _truncate_all(url)  # before opening: the keys it settles on are this test's
     database = await Database.open(url, keyring)
-    if not database.is_sqlite:
-        await _truncate_all(database)
     try:
         yield database
     finally:
         await database.close()
+        if request.param == "postgres":  # a test that changed the keys leaves none behind
+            await _truncate_all(url)
 
 
-async def _truncate_all(database: Database) -> None:
-    from sqlalchemy import text
+async def _truncate_all(url: str) -> None:
+    """Empty every table the last test filled (nothing to do before the first migration)."""
+    from sqlalchemy import inspect, text
 
+    from storage.engine import make_engine
     from storage.tables import Base
 
-    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    async with database.engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            if await conn.run_sync(lambda c: inspect(c).has_table("key_material")):
+                names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture

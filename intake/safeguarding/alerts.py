@@ -37,14 +37,13 @@ from storage.database import Database
 from storage.outbox import Outbox
 from storage.rota import RotaStore
 from storage.tables import Alert, Concern
-from storage.values import OnCallEntry, next_on_call, utcnow
+from storage.values import OnCallEntry, concern_reference, next_on_call, utcnow
 
 log = logging.getLogger("intake.safeguarding")
 
 RETRY_AFTER = timedelta(seconds=30)  # an alert retrying with no time set (older rows)
 STUCK_AFTER = timedelta(seconds=120)  # a "sending" alert whose worker died is sent again
 DELIVERABLE = ("queued", "retrying", "sending")
-REF_LENGTH = 8
 # Twilio's results (CallStatus, MessageStatus): those that mean it did not reach the person
 NOT_DELIVERED = frozenset({"no-answer", "busy", "failed", "canceled", "undelivered"})
 REPORTED = NOT_DELIVERED | {"completed", "delivered"}
@@ -52,9 +51,7 @@ CALL_PATH = "/twilio/alert-call"
 SMS_STATUS_PATH = "/twilio/sms/status"
 
 
-def reference(concern_id: str) -> str:
-    """The short reference a lead reads and types back: the concern id's first characters."""
-    return concern_id[:REF_LENGTH].upper()
+reference = concern_reference  # the same reference everywhere a lead sees the concern
 
 
 def alert_text(concern: Concern, tier: str, zone: ZoneInfo | None = None) -> str:

@@ -43,6 +43,7 @@ CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
 ANSWERED = {"completed", "answered"}
 BASE = "/twilio/voice"
+NOTICE = "voice.notice"  # the sealed address a caller spelled, carried in the next URL
 STATUS = "/twilio/status"
 STEPS = {  # each webhook's path and the step that answers it
     BASE: "_incoming",
@@ -268,9 +269,7 @@ class VoiceAdapter:
             return self._ask_for_help(
                 call, [self._w["notice_not_understood"], self._w["see_what_we_hold"]]
             )
-        sealed = base64.urlsafe_b64encode(
-            self._cipher.seal(address, f"voice.notice:{call.sid}")
-        ).decode()
+        sealed = base64.urlsafe_b64encode(self._cipher.seal(address, NOTICE, call.sid)).decode()
         confirm = self._w["notice_confirm"].format(address=speak_email(address))
         retried = {"r": "1"} if call.query.get("r") else {}
         return twiml.ask([confirm], call.next(f"{BASE}/notice-confirm", a=sealed, **retried))
@@ -286,7 +285,7 @@ class VoiceAdapter:
             return self._ask_address(call, retry=True)
         try:
             address = self._cipher.open(
-                base64.urlsafe_b64decode(call.query.get("a", "")), f"voice.notice:{call.sid}"
+                base64.urlsafe_b64decode(call.query.get("a", "")), NOTICE, call.sid
             )
         except (ValueError, InvalidTag):  # altered or from another call
             return self._ask_for_help(call, [self._w["notice_not_understood"]])

@@ -12,7 +12,7 @@ from storage.database import Database
 from storage.records import Records
 from storage.staff import StaffStore
 from storage.values import Channel, Contact
-from tests.cli.helpers import intake
+from tests.cli.helpers import intake, sar
 from tests.conftest import make_gateway
 
 
@@ -101,7 +101,7 @@ def test_oncall_set_and_show(tmp_path: Path):
 
 
 def test_sar_for_an_unknown_person_is_plainly_empty(tmp_path: Path):
-    done = intake("sar", "--phone", "07911 999888", data_dir=tmp_path / "var")
+    done = sar(tmp_path / "var", "--phone", "07911 999888")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["conversations"] == [] and result["consent_records"] == []
@@ -109,7 +109,7 @@ def test_sar_for_an_unknown_person_is_plainly_empty(tmp_path: Path):
 
 
 def test_sar_refuses_a_malformed_phone_number(tmp_path: Path):
-    done = intake("sar", "--phone", "not a number", data_dir=tmp_path / "var")
+    done = sar(tmp_path / "var", "--phone", "not a number")
     assert done.returncode == 1
     assert done.stderr.startswith("intake: ") and "phone" in done.stderr
 
@@ -137,11 +137,11 @@ async def test_sar_returns_a_consented_parent_and_nothing_for_a_declined_one(tmp
     finally:
         await db.close()
 
-    kept = json.loads(intake("sar", "--phone", "+447911100200", data_dir=data).stdout)
+    kept = json.loads(sar(data, "--phone", "+447911100200").stdout)
     assert kept["consent_records"][0]["method"] == "keypad"
     assert kept["conversations"][0]["messages"][0]["text"] == "about his annual review"
     assert kept["conversations"][0]["contact"]["value"] == "+447911100200"
-    declined = json.loads(intake("sar", "--phone", "07911 300400", data_dir=data).stdout)
+    declined = json.loads(sar(data, "--phone", "07911 300400").stdout)
     assert declined["conversations"] == [] and declined["consent_records"] == []
 
 

@@ -14,7 +14,7 @@ from storage.crypto import Keyring
 from storage.database import Database
 from storage.records import Records
 from storage.values import Channel, Contact
-from tests.conftest import TEST_SECRET, files_containing, make_gateway
+from tests.conftest import DPO, TEST_SECRET, files_containing, make_gateway
 
 PHONE_RAW = "07911 555 017"
 PHONE = "+447911555017"
@@ -65,8 +65,8 @@ async def test_declined_call_and_email_leave_nothing(
     await gateway.handle(Inbound(Channel.EMAIL, "thr-decline", Turn.HANGUP, contact=parent))
 
     records = Records(db)
-    assert (await records.access.export(caller))["conversations"] == []
-    assert (await records.access.export(parent))["pending_hold"] == []
+    assert (await records.access.export(caller, *DPO))["conversations"] == []
+    assert (await records.access.export(parent, *DPO))["pending_hold"] == []
     await db.close()
 
     needles = [

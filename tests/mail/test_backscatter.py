@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from storage.values import Contact
+from tests.conftest import DPO
 from tests.mail.conftest import (
     MailGateway,
     Relay,
@@ -71,7 +72,7 @@ async def test_a_sender_our_upstream_found_forged_gets_no_reply_but_is_still_ass
     assert gw.relay.messages == []  # nobody was mailed
     [concern] = await gw.services.concerns.list()  # the risk check still ran
     assert concern.channel == "email"
-    sar = await gw.services.records.access.export(Contact.email("parent@example.org"))
+    sar = await gw.services.records.access.export(Contact.email("parent@example.org"), *DPO)
     assert len(sar["pending_hold"]) == 1  # held until it expires, like any unanswered message
     async with gw.session.get(gw.url + "/healthz") as response:
         assert (await response.json())["unverified_senders"] == 1

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from storage.values import Contact
+from tests.conftest import DPO
 from tests.mail.conftest import Relay, mail_settings, parent_mail, running_gateway
 from tests.private_postgres import PrivatePostgres
 
@@ -32,7 +33,7 @@ async def test_database_stopped_means_451_then_accepted_when_back(
         private_postgres.start()
         code, _ = await gw.send(message, mail_from="b@example.org")
         assert code == 250
-        sar = await gw.services.records.access.export(Contact.email("b@example.org"))
+        sar = await gw.services.records.access.export(Contact.email("b@example.org"), *DPO)
         assert len(sar["pending_hold"]) == 1
         assert "Quillonfrey" in sar["pending_hold"][0]["texts"][0]
         await relay.wait_for(2)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from storage.tables import Base
 from storage.values import Contact
-from tests.conftest import files_containing
+from tests.conftest import DPO, files_containing
 from tests.mail.conftest import MailGateway, choose_on_page, parent_mail, reply_to
 
 ALLOWED = {"daily_tallies", "auto_reply_rate_limit"}
@@ -102,5 +102,5 @@ async def test_a_bare_yes_after_a_no_is_told_nothing_is_held_once(mail_gateway: 
     told = messages[2].get_content()
     assert "We are not holding any message from you" in told
     assert "Quillonfrey" not in told
-    sar = await gw.services.records.access.export(Contact.email("parent@example.org"))
+    sar = await gw.services.records.access.export(Contact.email("parent@example.org"), *DPO)
     assert sar["conversations"] == [] and sar["pending_hold"] == []

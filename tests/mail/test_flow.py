@@ -11,7 +11,7 @@ import pytest
 
 from storage.tables import utcnow
 from storage.values import Contact
-from tests.conftest import files_containing
+from tests.conftest import DPO, files_containing
 from tests.mail.conftest import (
     SERVICE,
     MailGateway,
@@ -33,7 +33,7 @@ async def _consent_request(gw: MailGateway, text: str = WORDS, **kwargs: object)
 
 
 async def _sar(gw: MailGateway, address: str = PARENT) -> dict:
-    return await gw.services.records.access.export(Contact.email(address))
+    return await gw.services.records.access.export(Contact.email(address), *DPO)
 
 
 async def test_new_email_gets_exactly_one_consent_request(mail_gateway: MailGateway):

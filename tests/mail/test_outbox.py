@@ -50,7 +50,9 @@ async def test_permanent_failure_is_visible_and_erased(mail_gateway: MailGateway
     async with gw.services.db.sessions() as session:
         row = await session.scalar(select(OutboxItem))
     assert row.status == "failed"
-    assert gw.services.outbox._cipher.open(row.recipient_enc, "outbox.recipient") == "erased"
+    assert (
+        gw.services.outbox._cipher.open(row.recipient_enc, "outbox.recipient", row.id) == "erased"
+    )
 
 
 async def test_temporary_failure_is_retried_then_sent(mail_gateway: MailGateway):

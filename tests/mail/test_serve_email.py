@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.cli.helpers import clean_env
+from tests.cli.helpers import ADD_DPO, AS_DPO, DPO_PASSWORD, clean_env
 from tests.mail.conftest import Relay
 
 pytestmark = pytest.mark.slow
@@ -91,7 +91,11 @@ async def test_serve_simulate_consent_and_sar(tmp_path: Path, relay: Relay):
             async with http.get(link) as response:
                 assert response.status == 200
 
-            code, out, _ = await _intake(env, "sar", "--email", "pat@example.org")
+            code, _, err = await _intake(env, *ADD_DPO, stdin=DPO_PASSWORD + "\n")
+            assert code == 0, err
+            code, out, _ = await _intake(
+                env, "sar", "--email", "pat@example.org", *AS_DPO, stdin=DPO_PASSWORD + "\n"
+            )
             assert json.loads(out)["conversations"] == []
 
             code, out, err = await _intake(
@@ -108,7 +112,9 @@ async def test_serve_simulate_consent_and_sar(tmp_path: Path, relay: Relay):
                 "YES",
             )
             assert code == 0 and out.startswith("250"), (out, err)
-            code, out, _ = await _intake(env, "sar", "--email", "pat@example.org")
+            code, out, _ = await _intake(
+                env, "sar", "--email", "pat@example.org", *AS_DPO, stdin=DPO_PASSWORD + "\n"
+            )
             sar = json.loads(out)
             [conversation] = sar["conversations"]
             assert "Quillonfrey" in conversation["messages"][0]["text"]

@@ -83,8 +83,8 @@ async def running(settings: Settings) -> AsyncIterator[Process]:
 @pytest.fixture
 async def shared_db(pg_database: str) -> AsyncIterator[Database]:
     """The session's PostgreSQL database, emptied: what every process sees."""
+    await _truncate_all(pg_database)
     db = await Database.open(pg_database, Keyring.from_secret(TEST_SECRET))
-    await _truncate_all(db)
     try:
         yield db
     finally:
@@ -116,8 +116,8 @@ async def queued_mail(db: Database) -> list[tuple[str, dict]]:
         rows = (await session.scalars(select(OutboxItem))).all()
     return [
         (
-            db.cipher.open(r.recipient_enc, RECIPIENT),
-            json.loads(db.cipher.open(r.payload_enc, PAYLOAD)),
+            db.cipher.open(r.recipient_enc, RECIPIENT, r.id),
+            json.loads(db.cipher.open(r.payload_enc, PAYLOAD, r.id)),
         )
         for r in rows
     ]

@@ -163,3 +163,25 @@ async def test_a_call_that_ends_leaves_no_webhook_answers_behind(process, shared
         assert [s.status for s in statuses] == [204, 204]
         call_hash = a.services.records.keys.of("call", call.sid)
     assert await count(shared_db, WebhookReplay, WebhookReplay.call_hash == call_hash) == 0
+
+
+async def test_each_running_process_says_which_key_it_seals_under(process, shared_db):
+    """What the health page and `intake rotate-key` rely on; a stopped process takes its
+    heartbeat with it."""
+    from storage.key_material import live_processes
+
+    async def beats() -> list[str]:
+        for _ in range(100):  # the first beat is written as the worker starts
+            rows = await live_processes(shared_db.engine)
+            if rows:
+                return sorted(r.key_id for r in rows)
+            await asyncio.sleep(0.05)
+        return []
+
+    async with process("a"), process("b"):
+        for _ in range(100):
+            if len(await beats()) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert await beats() == [shared_db.cipher.key_id.hex()] * 2
+    assert await live_processes(shared_db.engine) == []

@@ -46,8 +46,8 @@ async def test_sqlite_purge_erases_canary_and_ciphertext_from_db_and_wal(
             texts=["unrelated"],
         )
     canary, sealed = await _hold_canary(records, "thread-canary")
-    needles = [canary.encode(), sealed[12:44], sealed[-32:]]
-    assert files_containing(data_dir, [sealed[12:44]]), "the ciphertext should be on disk first"
+    needles = [canary.encode(), sealed[17:49], sealed[-32:]]
+    assert files_containing(data_dir, [sealed[17:49]]), "the ciphertext should be on disk first"
 
     assert await records.pending.purge(Channel.EMAIL, "thread-canary", outcome="declined")
 
@@ -63,7 +63,7 @@ async def test_sqlite_expiry_purge_erases_too(sqlite_db: Database, tmp_path: Pat
     records = Records(sqlite_db)
     canary, sealed = await _hold_canary(records, "thread-expiring")
     await records.pending.purge_expired(now=datetime.now(UTC) + timedelta(days=8))
-    assert files_containing(tmp_path / "data", [canary.encode(), sealed[12:44]]) == []
+    assert files_containing(tmp_path / "data", [canary.encode(), sealed[17:49]]) == []
 
 
 async def test_purge_removes_every_row_on_either_backend(db: Database):

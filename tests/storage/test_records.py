@@ -12,6 +12,7 @@ from storage.database import Database
 from storage.records import Records
 from storage.tables import ConsentRecord, Conversation, Message, PendingItem
 from storage.values import Channel, ConsentGiven, ConsentMethod, Contact
+from tests.conftest import DPO
 
 PARENT = Contact.phone("07911 123456")
 
@@ -123,12 +124,12 @@ async def test_subject_access_finds_everything_by_phone_and_nothing_for_a_strang
     conversation_id = await records.conversations.open(
         consent("CA2"), contact=PARENT, texts=["about my daughter's EHCP"]
     )
-    result = await records.access.export(Contact.phone("+44 7911 123456"))
+    result = await records.access.export(Contact.phone("+44 7911 123456"), *DPO)
     assert [c["id"] for c in result["conversations"]] == [conversation_id]
     assert result["conversations"][0]["messages"][0]["text"] == "about my daughter's EHCP"
     assert result["consent_records"][0]["wording_version"] == "2026-11"
 
-    empty = await records.access.export(Contact.phone("07911 654321"))
+    empty = await records.access.export(Contact.phone("07911 654321"), *DPO)
     assert empty["conversations"] == [] and empty["consent_records"] == []
     assert empty["pending_hold"] == []
 
@@ -146,7 +147,7 @@ async def test_declining_leaves_only_a_contentless_marker(db: Database, records:
     held = await records.pending.held(Channel.VOICE, "CA3")
     assert held is not None and held.state == "declined"
     assert held.contact is None and held.texts == ()
-    assert (await records.access.export(PARENT))["pending_hold"] == []
+    assert (await records.access.export(PARENT, *DPO))["pending_hold"] == []
     assert await records.pending.purge(Channel.VOICE, "CA3")
     assert await records.pending.held(Channel.VOICE, "CA3") is None
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 from storage.values import Contact
-from tests.cli.helpers import clean_env
+from tests.cli.helpers import sar as run_sar
 from tests.conftest import files_containing
 from tests.voice.conftest import ADVISER, CLOSED, DEPUTY, LEAD, Gateway
 
@@ -15,13 +13,7 @@ DISCLOSURE = "my partner hits my son when he has been drinking"
 
 
 def sar(gateway: Gateway, phone: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-m", "intake", "sar", "--phone", phone],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=clean_env(INTAKE_DATA_DIR=str(gateway.data_dir)),
-    )
+    done = run_sar(gateway.data_dir, "--phone", phone)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -92,6 +84,8 @@ async def test_no_path_leaves_nothing_anywhere(gateway: Gateway, caplog):
         "consent_records": [],
         "conversations": [],
         "pending_hold": [],
+        "safeguarding_concerns": [],
+        "withheld": [],
     }
     await gateway.services.db.close()  # flush everything to disk before searching it
     needles = [b"447911555018", b"7911555018", b"Xanthippe", b"Wolvercote"]

@@ -7,6 +7,7 @@ import sys
 
 from storage.values import Contact
 from tests.cli.helpers import clean_env
+from tests.conftest import DPO
 from tests.voice.conftest import AUTH_TOKEN, PUBLIC_URL, Gateway
 
 
@@ -42,7 +43,7 @@ async def test_simulated_call_consents_and_is_put_through(gateway: Gateway):
     assert code == 0, err
     assert "999" in out and "keep a record" in out
     assert "[ringing +441632960001]" in out
-    held = await gateway.services.records.access.export(Contact.phone("+447911555040"))
+    held = await gateway.services.records.access.export(Contact.phone("+447911555040"), *DPO)
     assert held["conversations"][0]["messages"][0]["text"] == "I need help with school transport"
 
 
