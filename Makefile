@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean assets
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,3 +27,8 @@ bench: $(BIN)/.installed
 
 clean:
 	rm -rf $(VENV) *.egg-info
+
+# Refresh the staff console's committed front-end assets (intake/console/static/) from npm,
+# at the versions pinned in the script. Needs node and npm; run and test never depend on it.
+assets:
+	bash scripts/vendor-assets.sh

@@ -9,16 +9,18 @@ import logging
 import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
 from aiohttp import web
 
+from intake.console.auth import console_guard
+from intake.console.live import LiveFeed
+from intake.console.routes import register_console
 from intake.core.gateway import Gateway
 from intake.core.purge import run_purge_worker
 from intake.core.types import RiskAssessor
-from intake.core.wording import Wording, current_wording
+from intake.core.wording import current_wording
 from intake.logs import log_event
 from intake.mail.replies import MailReplies
 from intake.mail.sender import OutboxSender
@@ -32,19 +34,19 @@ from intake.safeguarding.call_webhook import call_handlers
 from intake.safeguarding.calls import TwilioCalls
 from intake.safeguarding.sms import TwilioSms
 from intake.safeguarding.sms_webhook import sms_handler, sms_status_handler
+from intake.services import SERVICES, Services
 from intake.settings import Settings, SettingsError
 from intake.voice.handlers import VOICE_ROUTES, VoiceAdapter
 from intake.voice.hours import HoursError, OfficeHours
 from intake.voice.signature import TwilioSignature, development_auth_token
 from storage import key_material
-from storage.concerns import ConcernStore
+from storage.casework import Casework
 from storage.database import Database
 from storage.engine import safe_url
 from storage.migrate import is_current
-from storage.outbox import Outbox
 from storage.records import Records
 from storage.rota import RotaStore
-from storage.staff import StaffStore
+from storage.staff_sessions import StaffSessions
 from storage.values import utcnow
 
 log = logging.getLogger("intake.app")
@@ -52,39 +54,6 @@ LOOPBACK = frozenset({"127.0.0.1", "::1"})
 T = TypeVar("T", TwilioSms, TwilioCalls)
 
 
-@dataclass
-class Services:
-    """Everything one gateway process runs on, built once its database is open."""
-
-    settings: Settings
-    db: Database
-    records: Records
-    wording: Wording
-    metrics: Metrics
-    gateway: Gateway
-    mail: MailService
-    mail_sender: OutboxSender
-    alerter: Alerter
-    voice: VoiceAdapter
-
-    @property
-    def concerns(self) -> ConcernStore:
-        return self.records.concerns
-
-    @property
-    def outbox(self) -> Outbox:
-        return self.records.outbox
-
-    @property
-    def rota(self) -> RotaStore:
-        return RotaStore(self.db)
-
-    @property
-    def staff(self) -> StaffStore:
-        return StaffStore(self.db)
-
-
-SERVICES = web.AppKey("services", Services)
 SMTP = web.AppKey("smtp", SmtpServer)
 
 
@@ -118,6 +87,11 @@ def build_services(
     """Wire the stores, the core and the channels over an open database."""
     metrics = metrics or Metrics()
     records = Records(db)
+    live = LiveFeed(
+        None
+        if db.is_sqlite
+        else db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    )
     wording = current_wording().for_service(settings.pending_ttl.total_seconds())
     domain = settings.mail_address.rpartition("@")[2] or "localhost"
     mail_sender = OutboxSender(records.outbox, settings.smtp_relay, domain=domain, metrics=metrics)
@@ -147,8 +121,9 @@ def build_services(
         pending_ttl=settings.pending_ttl,
         escalate_after=settings.escalate_after,
         metrics=metrics,
-        on_concern=alerter.schedule,
+        on_concern=lambda concern_id: (alerter.schedule(concern_id), live.publish("concern")),
         on_queued=mail_sender.wake,
+        on_activity=lambda _conversation: live.publish("conversation"),
         in_hours=lambda: hours.open_at(clock()),
         decline_reply_ttl=settings.decline_reply_ttl,
     )
@@ -174,8 +149,22 @@ def build_services(
         metrics=metrics,
         clock=clock,
     )
+    sessions = StaffSessions(db, records.keys)
+    casework = Casework(db, records.conversations, records.outbox)
     return Services(
-        settings, db, records, wording, metrics, gateway, mail, mail_sender, alerter, voice
+        settings,
+        db,
+        records,
+        wording,
+        metrics,
+        gateway,
+        mail,
+        mail_sender,
+        alerter,
+        voice,
+        live,
+        casework,
+        sessions,
     )
 
 
@@ -277,7 +266,7 @@ def create_app(
     Routes are fixed before start; they reach the services through the app once they exist.
     `tune` lets a test adjust services (e.g. quicker retries) before anything runs.
     """
-    app = web.Application(middlewares=[request_log], client_max_size=1024 * 1024)
+    app = web.Application(middlewares=[request_log, console_guard], client_max_size=1024 * 1024)
 
     async def services_context(app: web.Application) -> AsyncIterator[None]:
         db = await open_database(settings)
@@ -290,8 +279,11 @@ def create_app(
             app[SERVICES] = services
             app[MAIL] = services.mail
             await services.voice.start()
+            await services.live.start()
             yield
         finally:
+            if SERVICES in app:
+                await app[SERVICES].live.close()
             await db.close()
 
     app.cleanup_ctx.append(services_context)
@@ -310,6 +302,7 @@ def create_app(
     for path in CALL_ROUTES:
         app.router.add_post(path, _call_route(path))
     register_consent_routes(app, settings.public_url)
+    register_console(app)
     return app
 
 

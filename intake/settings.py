@@ -49,6 +49,7 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     mail_authserv_id: str | None = None  # the upstream server's Authentication-Results id
     decline_reply_ttl: timedelta = timedelta(seconds=3600)
+    require_mfa: frozenset[str] = frozenset()  # roles that must use a second factor
     emergency_message: str = (
         "Nobody from our safeguarding team can take your call right now. If a child is in danger,"
         " please hang up and call 999 now. You can also call the NSPCC helpline on 0808 800 5000."
@@ -97,6 +98,7 @@ class Settings:
             metrics_token=env.get("INTAKE_METRICS_TOKEN") or None,
             mail_authserv_id=env.get("INTAKE_MAIL_AUTHSERV_ID") or None,
             decline_reply_ttl=timedelta(seconds=_int(env, "INTAKE_DECLINE_REPLY_TTL", 3600)),
+            require_mfa=_roles(env, "INTAKE_REQUIRE_MFA"),
         )
 
     @property
@@ -179,6 +181,17 @@ def _tighten(root: Path) -> int:
             except OSError:
                 continue  # not ours to change (a read-only mount): the write probe says so
     return fixed
+
+
+def _roles(env: Mapping[str, str], name: str) -> frozenset[str]:
+    from storage.values import Role
+
+    given = {r.strip() for r in (env.get(name) or "").split(",") if r.strip()}
+    unknown = given - {r.value for r in Role}
+    if unknown:
+        allowed = ", ".join(r.value for r in Role)
+        raise SettingsError(f"{name} names unknown roles {sorted(unknown)}; choose from {allowed}")
+    return frozenset(given)
 
 
 def _phone(env: Mapping[str, str], name: str) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,3 +38,35 @@ async def record(
 async def entries(session: AsyncSession, limit: int = 200) -> list[AuditEntry]:
     result = await session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
     return list(result)
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    subject_type: str | None = None,
+    limit: int = 200,
+) -> list[tuple[AuditEntry, str | None]]:
+    """Entries newest first, with the staff member's name where the actor is one."""
+    from storage.tables import Staff
+
+    query = (
+        select(AuditEntry, Staff.name)
+        .outerjoin(Staff, Staff.id == AuditEntry.actor)
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if action:
+        query = query.where(AuditEntry.action.like(f"{action}%"))
+    if since:
+        query = query.where(AuditEntry.at >= since)
+    if until:
+        query = query.where(AuditEntry.at < until)
+    if subject_type:
+        query = query.where(AuditEntry.subject_type == subject_type)
+    return [(entry, name) for entry, name in (await session.execute(query)).all()]

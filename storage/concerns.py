@@ -7,6 +7,7 @@ contact handle), and its content is readable only by the safeguarding role.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,7 +18,8 @@ from storage import alert_events, audit
 from storage.database import Database, new_id
 from storage.keys import LookupKeys
 from storage.rota import RotaStore
-from storage.tables import Alert, Concern
+from storage.staff import StaffView
+from storage.tables import Alert, Concern, Conversation
 from storage.tallies import Tallies
 from storage.values import ConcernInput, Contact, Role, next_on_call, utcnow
 
@@ -53,8 +55,16 @@ class ConcernDetail:
     rules: tuple[str, ...]
     contact: Contact | None
     conversation_id: str | None
-    decision: str | None
+    decision: dict | None  # {"kind", "reason", "reference", "by", "at"} once the lead decided
     model_version: str | None = None  # the risk model that judged it (None: rules alone)
+    evidence_marks: tuple[tuple, ...] = ()  # (start, end, category, rule) within the evidence
+
+
+DECISIONS = {
+    "referred": "Referred to children's services",
+    "advice": "Advice given",
+    "none": "No further action",
+}
 
 
 class ConcernStore:
@@ -98,6 +108,7 @@ class ConcernStore:
             status="open",
             raised_at=now,
             model_version=concern.model_version,
+            evidence_marks=[list(m) for m in concern.evidence_marks] or None,
         )
         async with self._db.within(session) as session:
             session.add(row)
@@ -156,11 +167,59 @@ class ConcernStore:
             rules=tuple(row.rules or ()),
             contact=contact,
             conversation_id=row.conversation_id,
-            decision=self._cipher.open_optional(row.decision_enc, DECISION, row.id),
+            decision=self._decision(row),
             model_version=row.model_version,
+            evidence_marks=tuple(tuple(m) for m in row.evidence_marks or ()),
         )
 
-    async def acknowledge(self, concern_id: str, by: str) -> None:
+    def _decision(self, row: Concern) -> dict | None:
+        sealed = self._cipher.open_optional(row.decision_enc, DECISION, row.id)
+        if sealed is None:
+            return None
+        try:
+            kept = json.loads(sealed)
+        except ValueError:
+            kept = {"reason": sealed}  # written before decisions had a kind
+        at = row.decided_at.isoformat() if row.decided_at else None
+        return {"kind": row.decision_kind, "by": row.decided_by, "at": at, **kept}
+
+    async def decide(
+        self, concern_id: str, staff: StaffView, kind: str, reason: str, reference: str = ""
+    ) -> None:
+        """The lead's decision and its reason (and children's services' reference when
+        referred), sealed; it acknowledges the concern too, so nothing more escalates."""
+        if kind not in DECISIONS:
+            raise ValueError(kind)
+        staff_id = staff.id
+        async with self._db.sessions() as session:
+            status = await session.scalar(select(Concern.status).where(Concern.id == concern_id))
+        if status is None:
+            raise LookupError(concern_id)
+        if status == "open":
+            await self.acknowledge(concern_id, f"{staff.name} (console)", actor=staff_id)
+        async with self._db.transaction() as session:
+            row = await session.get(Concern, concern_id)
+            decision = json.dumps({"reason": reason, "reference": reference})
+            row.decision_enc = self._cipher.seal(decision, DECISION, row.id)
+            row.decision_kind, row.decided_by, row.decided_at = kind, staff_id, utcnow()
+            row.status = "decided"
+            await audit.record(session, staff_id, "concern.decide", "concern", row.id, kind=kind)
+
+    async def conversation_for(self, concern_id: str) -> str | None:
+        """The consented conversation on the concern's thread, if the parent said yes."""
+        async with self._db.sessions() as session:
+            row = await session.get(Concern, concern_id)
+            if row is None:
+                return None
+            if row.conversation_id:
+                return row.conversation_id
+            return await session.scalar(
+                select(Conversation.id).where(Conversation.thread_hash == row.thread_hash)
+            )
+
+    async def acknowledge(self, concern_id: str, by: str, *, actor: str | None = None) -> None:
+        """Stop the alerts and escalation; `by` is shown in the chronology, `actor` (a staff id,
+        where known) is who the audit log names."""
         now = utcnow()
         async with self._db.transaction() as session:
             row = await session.get(Concern, concern_id)
@@ -172,7 +231,7 @@ class ConcernStore:
             for alert in alerts:
                 if alert.status in PENDING:  # nothing more is sent, retried or escalated
                     alert.status, alert.acknowledged_at = "acknowledged", now
-            await audit.record(session, by, "concern.acknowledge", "concern", concern_id)
+            await audit.record(session, actor or by, "concern.acknowledge", "concern", concern_id)
             await alert_events.write(session, concern_id, "acknowledged", detail=by, at=now)
 
     async def release_for_access(self, concern_id: str, reader_role: Role, reader: str) -> bool:

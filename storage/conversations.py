@@ -8,6 +8,7 @@ hold are one transaction. Nothing else in the code base writes a conversation.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +27,7 @@ from storage.values import Channel, ConsentGiven, Contact, utcnow
 
 CONTACT = "conversations.contact"
 NAME = "conversations.name"
+DETAILS = "conversations.details"
 BODY = "messages.body"
 _CONVERSATIONS = Conversation.__table__
 _MESSAGES = Message.__table__
@@ -82,6 +84,7 @@ class Conversations:
         contact: Contact | None,
         texts: tuple[str, ...] | list[str] = (),
         turn_keys: tuple[str | None, ...] = (),
+        details: dict[str, str] | None = None,
         actor: str = "gateway",
         session: Tx | None = None,
     ) -> str:
@@ -123,6 +126,10 @@ class Conversations:
                         status="open",
                         created_at=now,
                         updated_at=now,
+                        last_inbound_at=now,
+                        details_enc=self._cipher.seal(
+                            json.dumps(details or {}), DETAILS, conversation_id
+                        ),
                     )
                 )
                 if texts:  # held order kept: one microsecond apart
@@ -187,27 +194,52 @@ class Conversations:
         direction: str = "in",
         author_staff_id: str | None = None,
         turn_key: str | None = None,
+        reply_to: str | None = None,
+        outbox_id: str | None = None,
         session: Tx | None = None,
     ) -> str | None:
-        """Add a message; None when `turn_key` says this turn was stored already."""
+        """Add a message; None when `turn_key` says this turn was stored already. A parent's
+        message puts the conversation back in the staff queue; `reply_to` (an email's
+        Message-ID) is what an adviser's reply will answer."""
         now = utcnow()
         row = self._message(conversation_id, text, direction, author_staff_id, now)
-        row["turn_key"] = turn_key
+        row["turn_key"], row["outbox_id"] = turn_key, outbox_id
+        changes: dict = {"updated_at": now}
+        if direction == "in":
+            changes.update(last_inbound_at=now, case_closed_at=None)
         statement = self._insert(_MESSAGES).values(row)
         if turn_key is not None:  # a redelivered turn is stored once, whichever process has it
             statement = statement.on_conflict_do_nothing(
                 index_elements=["conversation_id", "turn_key"]
             )
         async with self._db.within(session) as s:
+            if reply_to:
+                changes["details_enc"] = await self._details_with(
+                    s, conversation_id, reply_to=reply_to
+                )
             touched = await s.execute(
                 update(_CONVERSATIONS)
                 .where(_CONVERSATIONS.c.id == conversation_id)
-                .values(updated_at=now)
+                .values(**changes)
             )
             if not touched.rowcount:
                 raise ConsentRequired("no consented conversation with that id")
             stored = await s.execute(statement)
         return row["id"] if stored.rowcount else None
+
+    async def _details_with(self, s: Tx, conversation_id: str, **changes: str) -> bytes:
+        sealed = await s.scalar(
+            select(_CONVERSATIONS.c.details_enc).where(_CONVERSATIONS.c.id == conversation_id)
+        )
+        details = self.details_of(conversation_id, sealed)
+        details.update(changes)
+        return self._cipher.seal(json.dumps(details), DETAILS, conversation_id)
+
+    def details_of(self, conversation_id: str, sealed: bytes | None) -> dict[str, str]:
+        """The subject, thread reference and Message-ID to reply to, as far as they are known."""
+        if sealed is None:
+            return {}
+        return json.loads(self._cipher.open(sealed, DETAILS, conversation_id))
 
     async def request_callback(
         self, conversation_id: str, actor: str = "gateway", *, session: Tx | None = None
@@ -276,8 +308,8 @@ class Conversations:
     def _message(
         self, conversation_id: str, text: str, direction: str, author: str | None, at: datetime
     ) -> dict:
-        if direction not in ("in", "out"):
-            raise ValueError("direction is 'in' or 'out'")
+        if direction not in ("in", "out", "note"):
+            raise ValueError("direction is 'in', 'out' or 'note'")
         message_id = new_id()
         return {
             "id": message_id,

@@ -46,3 +46,9 @@ async def migrate(engine: AsyncEngine) -> None:
 async def is_current(engine: AsyncEngine) -> bool:
     async with engine.connect() as conn:
         return await conn.run_sync(_is_current)
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The schema version the database is at (the Alembic revision)."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())

@@ -18,6 +18,7 @@ from sqlalchemy import Table, select, update
 
 from storage import concerns, conversations, key_material, outbox, pending, replays
 from storage.database import Database
+from storage.staff import TOTP_SECRET
 from storage.tables import (
     Concern,
     Conversation,
@@ -25,6 +26,7 @@ from storage.tables import (
     Message,
     OutboxItem,
     PendingItem,
+    Staff,
     WebhookReplay,
 )
 
@@ -43,7 +45,11 @@ SEALED = (
     Sealed(
         Conversation.__table__,
         "id",
-        {"contact_enc": conversations.CONTACT, "name_enc": conversations.NAME},
+        {
+            "contact_enc": conversations.CONTACT,
+            "name_enc": conversations.NAME,
+            "details_enc": conversations.DETAILS,
+        },
     ),
     Sealed(Message.__table__, "id", {"body_enc": conversations.BODY}),
     Sealed(PendingItem.__table__, "id", {"payload_enc": pending.PAYLOAD}),
@@ -62,6 +68,7 @@ SEALED = (
         {"recipient_enc": outbox.RECIPIENT, "payload_enc": outbox.PAYLOAD},
     ),
     Sealed(WebhookReplay.__table__, "request_hash", {"body_enc": replays.BODY}),
+    Sealed(Staff.__table__, "id", {"totp_secret_enc": TOTP_SECRET}),
 )
 
 

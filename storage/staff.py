@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage import audit
@@ -15,6 +17,7 @@ from storage.tables import Staff, utcnow
 from storage.values import Role, normalise_email
 
 _hasher = PasswordHasher()
+TOTP_SECRET = "staff.totp_secret"  # noqa: S105 - a column label, not a secret
 
 
 class StaffError(ValueError):
@@ -28,6 +31,27 @@ class StaffView:
     name: str
     role: Role
     active: bool
+
+
+@dataclass(frozen=True)
+class SignIn:
+    staff: StaffView | None
+    locked: bool = False  # too many wrong passwords: try again in 15 minutes
+
+
+LOCK_AFTER = 5
+LOCK_FOR = timedelta(minutes=15)
+
+
+def _check(password_hash: str | None, password: str) -> bool:
+    """argon2 verification, the same cost whether or not the account exists."""
+    if password_hash is None:
+        _hasher.hash(password)
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def parse_role(raw: str) -> Role:
@@ -75,17 +99,48 @@ class StaffStore:
                 raise StaffError(f"a staff account for {address} already exists") from None
         return StaffView(row.id, row.email, row.name, role_, True)
 
-    async def verify(self, email: str, password: str) -> StaffView | None:
+    async def verify(self, email: str, password: str, where: str = "cli") -> StaffView | None:
+        return (await self.sign_in(email, password, where)).staff
+
+    async def sign_in(self, email: str, password: str, where: str = "console") -> SignIn:
+        """Check a password, counting failures durably: the fifth wrong one in a row locks the
+        account for 15 minutes, in every process. Every success, failure and lock is audited
+        (the staff id, never the password or an unknown address typed)."""
+        now = utcnow()
         async with self._db.sessions() as session:
             row = await session.scalar(select(Staff).where(Staff.email == email.strip().lower()))
-        if row is None or not row.active or not row.password_hash:
-            _hasher.hash(password)  # same cost whether or not the account exists
-            return None
-        try:
-            _hasher.verify(row.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return None
-        return StaffView(row.id, row.email, row.name, Role(row.role), row.active)
+        usable = row is not None and row.active and bool(row.password_hash)
+        if usable and row.locked_until is not None and row.locked_until > now:
+            async with self._db.transaction() as session:
+                await audit.record(
+                    session, row.id, "sign_in.locked_out", "staff", row.id, via=where
+                )
+            return SignIn(None, locked=True)
+        ok = await asyncio.to_thread(_check, row.password_hash if usable else None, password)
+        async with self._db.transaction() as session:
+            if not usable:
+                await audit.record(session, "unknown", "sign_in.failed", None, None, via=where)
+                return SignIn(None)
+            if ok:
+                await session.execute(
+                    update(Staff).where(Staff.id == row.id).values(failed_logins=0)
+                )
+                await audit.record(session, row.id, "sign_in", "staff", row.id, via=where)
+                return SignIn(StaffView(row.id, row.email, row.name, Role(row.role), True))
+            failures = (row.failed_logins or 0) + 1
+            locked = failures >= LOCK_AFTER
+            await session.execute(
+                update(Staff)
+                .where(Staff.id == row.id)
+                .values(
+                    failed_logins=0 if locked else Staff.failed_logins + 1,
+                    locked_until=now + LOCK_FOR if locked else Staff.locked_until,
+                )
+            )
+            await audit.record(session, row.id, "sign_in.failed", "staff", row.id, via=where)
+            if locked:
+                await audit.record(session, row.id, "staff.locked", "staff", row.id, via=where)
+        return SignIn(None, locked=locked)
 
     async def list(self) -> list[StaffView]:
         async with self._db.sessions() as session:

@@ -64,6 +64,24 @@ class Staff(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Five wrong passwords lock the account for 15 minutes, in the database (every process).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A second factor (TOTP): the shared secret, sealed; set once the code has been confirmed.
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffSession(Base):
+    """A signed-in browser. Kept server-side, so signing out, disabling an account or a password
+    reset ends it at once; the cookie holds a random token, this table only its keyed hash."""
+
+    __tablename__ = "staff_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # keyed hash of the token
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    second_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ConsentRecord(Base):
@@ -96,6 +114,15 @@ class Conversation(Base):
     callback_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What an adviser needs to answer: the email's subject, the thread's reference and the
+    # Message-ID to reply to (sealed JSON; the parent's words, so never plaintext).
+    details_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The casework: who has picked it up, and whether staff have finished with it. A parent's
+    # new message reopens it. (`status` is the channel's: a call that has ended is "closed".)
+    claimed_by: Mapped[str | None] = mapped_column(ForeignKey("staff.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    case_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Message(Base):
@@ -105,13 +132,15 @@ class Message(Base):
     conversation_id: Mapped[str] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
-    direction: Mapped[str] = mapped_column(String(8))  # "in" from the parent, "out" to them
+    # "in" from the parent, "out" to them, "note" between staff (never sent)
+    direction: Mapped[str] = mapped_column(String(8))
     body_enc: Mapped[bytes] = mapped_column(LargeBinary)
     author_staff_id: Mapped[str | None] = mapped_column(ForeignKey("staff.id"))
     # The channel's identity for the turn (a call step, a Message-ID hash): a redelivered turn
     # is not stored twice, whichever process receives it.
     turn_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outbox_id: Mapped[str | None] = mapped_column(String(32))  # an adviser's reply, as queued
 
 
 class PendingItem(Base):
@@ -146,6 +175,10 @@ class Concern(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     decision_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     decided_by: Mapped[str | None] = mapped_column(ForeignKey("staff.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_kind: Mapped[str | None] = mapped_column(String(24))  # referred | advice | none
+    # Where in the evidence excerpt each risk phrase is: [[start, end, category, rule], ...]
+    evidence_marks: Mapped[list | None] = mapped_column(JSON)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
@@ -216,6 +249,21 @@ class OnCall(Base):
     phone: Mapped[str] = mapped_column(String(20))
     email: Mapped[str] = mapped_column(String(254))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RotaShift(Base):
+    """Who is on call in a slot from one time to another (no end: until further notice), so a
+    week can be entered ahead. Who is on call now is one query; overlaps in a slot are refused."""
+
+    __tablename__ = "rota_shifts"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    slot: Mapped[str] = mapped_column(String(16))  # primary | deputy
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(254))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(Base):

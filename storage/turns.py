@@ -164,18 +164,17 @@ class ThreadTurn:
         contact: Contact | None,
         texts: tuple[str, ...],
         turn_keys: tuple[str | None, ...] = (),
+        details: dict[str, str] | None = None,
     ) -> str:
         await self._write()
-        return await self._r.conversations.open(
-            consent, contact=contact, texts=texts, turn_keys=turn_keys, session=self._s
-        )
+        kept = {"texts": texts, "turn_keys": turn_keys, "details": details}
+        return await self._r.conversations.open(consent, contact=contact, session=self._s, **kept)
 
-    async def add_message(
-        self, conversation_id: str, body: str, *, direction: str = "in", turn_key: str | None
-    ) -> str | None:
+    async def add_message(self, conversation_id: str, body: str, **how: str | None) -> str | None:
+        """`how`: direction, turn_key and reply_to, as Conversations.add_message takes them."""
         await self._write()
         return await self._r.conversations.add_message(
-            conversation_id, body, direction=direction, turn_key=turn_key, session=self._s
+            conversation_id, body, session=self._s, **how
         )
 
     async def close_conversation(self, conversation_id: str) -> None:

@@ -157,6 +157,7 @@ class ConcernInput:
     rules: tuple[str, ...] = ()
     alert_by: tuple[str, ...] = ("sms", "email")  # the channels of the first alert, in order
     model_version: str | None = None
+    evidence_marks: tuple[tuple, ...] = ()  # (start, end, category, rule) within `evidence`
 
 
 SLOTS = ("primary", "deputy")  # the on-call rota, in the order people are alerted

@@ -86,6 +86,7 @@ class Gateway:
         metrics: Metrics | None = None,
         on_concern: Callable[[str], None] | None = None,
         on_queued: Callable[[], None] | None = None,
+        on_activity: Callable[[str], None] | None = None,
         composers: Mapping[Channel, ReplyComposer] | None = None,
         replies_per_hour: int = REPLIES_PER_HOUR,
         in_hours: Callable[[], bool] = lambda: True,
@@ -99,6 +100,7 @@ class Gateway:
         self._metrics = metrics or Metrics()
         self._on_concern = on_concern
         self._on_queued = on_queued
+        self._on_activity = on_activity  # a consented conversation changed: staff may look
         self._in_hours = in_hours
         self._replies = ParentReplies(composers, self._metrics, replies_per_hour, decline_reply_ttl)
 
@@ -144,6 +146,8 @@ class Gateway:
     def _done(self, inbound: Inbound, reply: Reply, queued: bool) -> None:
         if queued and self._on_queued is not None:
             self._on_queued()
+        if reply.conversation_id and self._on_activity is not None:
+            self._on_activity(reply.conversation_id)
         self._metrics.count("intake_turns_total", channel=str(inbound.channel), action=reply.action)
         log_event(
             log,
@@ -214,7 +218,7 @@ class Gateway:
         if Effect.RECORD_CONSENT in effects:
             texts = held.texts if held else ()
             conversation_id = await turn.open_conversation(
-                self._consent(inbound), contact, texts, tuple(held_keys)
+                self._consent(inbound), contact, texts, tuple(held_keys), _details(inbound, held)
             )
             written = _answerable(inbound)
             if kind is not _EVENTS[inbound.turn] and written.strip() != answer_line(written):
@@ -222,7 +226,12 @@ class Gateway:
                 await turn.add_message(conversation_id, inbound.text, turn_key=turn_key)
             queued = await self._replies.answer(turn, Purpose.ACKNOWLEDGED, inbound, held, contact)
         elif Effect.KEEP_TEXT in effects and conversation_id and inbound.text:
-            stored = await turn.add_message(conversation_id, inbound.text, turn_key=turn_key)
+            stored = await turn.add_message(
+                conversation_id,
+                inbound.text,
+                turn_key=turn_key,
+                reply_to=(inbound.notes or {}).get("reply_to") or None,
+            )
             repeated = stored is None
         elif Effect.CLOSE_CONVERSATION in effects and conversation_id:
             await turn.close_conversation(conversation_id)
@@ -407,12 +416,14 @@ class Gateway:
         to_lead = inbound.channel is Channel.VOICE and caller_goes_to_lead(
             severity, in_hours=in_hours
         )
+        excerpt, marks = evidence_with_marks(inbound.text or "", assessment)
         concern_id = await self._threads.raise_concern(
             ConcernInput(
                 channel=inbound.channel,
                 severity=severity,
                 categories=tuple(assessment.categories),
-                evidence=evidence_excerpt(inbound.text or "", assessment),
+                evidence=excerpt,
+                evidence_marks=tuple(tuple(m) for m in marks),
                 thread_ref=inbound.thread_ref,
                 contact=inbound.contact,
                 rules=tuple(sorted({e.rule for e in assessment.evidence})),
@@ -470,6 +481,13 @@ def _data(held: HeldItem | None, key: str, default: object) -> object:
     return held.data.get(key, default) if held is not None else default
 
 
+def _details(inbound: Inbound, held: HeldItem | None) -> dict[str, str]:
+    """What an adviser needs to answer the thread: its reference, and for email the first
+    message's subject and the Message-ID to reply to (the newest one known)."""
+    notes = {**_data(held, "notes", {}), **{k: v for k, v in (inbound.notes or {}).items() if v}}
+    return {"thread_ref": inbound.thread_ref, **notes}
+
+
 def _with(reply: Reply, **changes: object) -> Reply:
     return dataclasses.replace(reply, **changes)
 
@@ -479,14 +497,32 @@ def _turn_key(turn_id: str | None) -> str | None:
     return None if turn_id is None else hashlib.sha256(turn_id.encode()).hexdigest()
 
 
-def evidence_excerpt(text: str, assessment: RiskAssessment, limit: int = 1_000) -> str:
-    """The least text a safeguarding lead needs: each risk phrase with a little context."""
+def evidence_with_marks(
+    text: str, assessment: RiskAssessment, limit: int = 1_000
+) -> tuple[str, list[list]]:
+    """The least text a safeguarding lead needs (each risk phrase with a little context), and
+    where in it each phrase is ([start, end, category, rule]), so the console marks exactly the
+    words that raised the concern."""
     if not assessment.evidence:
-        return text[:280]
-    parts = []
-    for ev in sorted(assessment.evidence, key=lambda e: e.start):
-        start = max(0, ev.start - EXCERPT_CONTEXT)
-        end = min(len(text), ev.end + EXCERPT_CONTEXT)
-        parts.append(text[start:end].strip())
-    excerpt = " … ".join(dict.fromkeys(parts))
-    return excerpt[:limit]
+        return text[:280], []
+    found = sorted(assessment.evidence, key=lambda e: (e.start, e.end))
+    windows: list[list[int]] = []
+    for ev in found:
+        start, end = max(0, ev.start - EXCERPT_CONTEXT), min(len(text), ev.end + EXCERPT_CONTEXT)
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], end)
+        else:
+            windows.append([start, end])
+    excerpt, offsets = "", []
+    for start, end in windows:
+        if excerpt:
+            excerpt += " … "
+        offsets.append((start, len(excerpt)))
+        excerpt += text[start:end]
+    marks = []
+    for ev in found:
+        source, at = next((s, a) for s, a in reversed(offsets) if s <= ev.start)
+        begin, finish = ev.start - source + at, ev.end - source + at
+        if finish <= limit:
+            marks.append([begin, finish, ev.category, ev.rule])
+    return excerpt[:limit], marks

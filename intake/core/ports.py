@@ -90,10 +90,17 @@ class TurnStore(Protocol):
         contact: Contact | None,
         texts: tuple[str, ...],
         turn_keys: tuple[str | None, ...] = (),
+        details: dict[str, str] | None = None,
     ) -> str: ...
 
     async def add_message(
-        self, conversation_id: str, body: str, *, direction: str = "in", turn_key: str | None
+        self,
+        conversation_id: str,
+        body: str,
+        *,
+        direction: str = "in",
+        turn_key: str | None,
+        reply_to: str | None = None,
     ) -> str | None: ...
 
     async def close_conversation(self, conversation_id: str) -> None: ...

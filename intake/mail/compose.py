@@ -156,6 +156,26 @@ def acknowledged(
     )
 
 
+def adviser_reply(
+    text: str, *, adviser: str, sender: str, token: str, domain: str, in_reply_to: str | None
+) -> dict:
+    """An adviser's own words to a consented parent, signed with their name, threaded to the
+    parent's latest email. Not an automatic reply, and kept in the outbox once sent (the
+    conversation shows it as sent)."""
+    body = "\n\n".join((text.strip(), f"{adviser}\n{SERVICE_NAME}", subject_ref(token)))
+    return _payload(
+        "adviser_reply",
+        sender,
+        reply_subject(token),
+        body,
+        token,
+        domain,
+        in_reply_to,
+        auto=False,
+        erase=False,
+    )
+
+
 def notice(wording: Wording, *, sender: str, domain: str) -> dict:
     """ "Why we keep information about you", for a caller who asked for it on the phone. It
     starts a thread of its own, so a reply to it reaches the service like a new email."""

@@ -130,7 +130,7 @@ class MailService:
             contact=sender,
             reading=Reading.WRITTEN,
             turn_id=parsed.message_id,  # a redelivered message is kept once
-            notes={"reply_to": parsed.message_id or ""},
+            notes={"reply_to": parsed.message_id or "", "subject": parsed.subject or ""},
             in_reply=in_reply,
             unverified_sender=parsed.unverified,
         )

@@ -107,7 +107,7 @@ class MemoryTurn:
         if outcome:
             await self.tally(outcome)
 
-    async def open_conversation(self, consent, contact, texts, turn_keys=()) -> str:  # noqa: ANN001
+    async def open_conversation(self, consent, contact, texts, turn_keys=(), details=None) -> str:  # noqa: ANN001
         keys = list(turn_keys) + [None] * (len(texts) - len(turn_keys))
         conversation = Conversation(
             uuid.uuid4().hex,
@@ -122,7 +122,9 @@ class MemoryTurn:
     def _conversation(self, conversation_id: str) -> Conversation:
         return next(c for c in self.store.conversations.values() if c.id == conversation_id)
 
-    async def add_message(self, conversation_id, body, *, direction="in", turn_key) -> str | None:  # noqa: ANN001
+    async def add_message(
+        self, conversation_id, body, *, direction="in", turn_key, reply_to=None
+    ) -> str | None:  # noqa: ANN001
         conversation = self._conversation(conversation_id)
         if turn_key is not None and any(k == turn_key for _, _, k in conversation.messages):
             return None
