@@ -17,6 +17,7 @@ from aiohttp import web
 from intake.console.auth import console_guard
 from intake.console.live import LiveFeed
 from intake.console.routes import register_console
+from intake.console.warnings_mailer import run_warning_mailer
 from intake.core.gateway import Gateway
 from intake.core.purge import run_purge_worker
 from intake.core.types import RiskAssessor
@@ -287,6 +288,7 @@ def create_app(
             await db.close()
 
     app.cleanup_ctx.append(services_context)
+    app.on_shutdown.append(_end_event_streams)
     for name, run in WORKERS:
         app.cleanup_ctx.append(_worker(name, run))
     if smtp:  # last in, first out: mail stops arriving before the workers stop
@@ -302,8 +304,14 @@ def create_app(
     for path in CALL_ROUTES:
         app.router.add_post(path, _call_route(path))
     register_consent_routes(app, settings.public_url)
-    register_console(app)
+    register_console(app, settings.timezone)
     return app
+
+
+async def _end_event_streams(app: web.Application) -> None:
+    """Open console event streams end first, so stopping the server does not wait for them."""
+    if SERVICES in app:
+        app[SERVICES].live.end_streams()
 
 
 def _voice_route(path: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -448,6 +456,7 @@ WORKERS = (
     ("outbox-sender", _send_mail),
     ("alert-worker", _alert),
     ("heartbeat", _heartbeat),
+    ("warning-mailer", run_warning_mailer),
 )
 
 

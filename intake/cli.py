@@ -370,6 +370,7 @@ async def _sar(db: Database, args: argparse.Namespace) -> int:
 
 async def _concerns(db: Database, args: argparse.Namespace) -> int:
     from storage.records import Records
+    from storage.values import concern_reference
 
     store = Records(db).concerns
     if args.action in ("show", "ack", "release"):
@@ -379,6 +380,7 @@ async def _concerns(db: Database, args: argparse.Namespace) -> int:
         rows = [
             {
                 "id": c.id,
+                "ref": concern_reference(c.id),
                 "raised_at": c.raised_at.isoformat(),
                 "channel": c.channel,
                 "severity": c.severity,

@@ -25,6 +25,7 @@ from storage.values import Contact, utcnow
 # the most serious tier of the concerns on a conversation's thread, for its badge
 _RANK = case((Concern.severity == "immediate", 3), (Concern.severity == "concern", 2), else_=1)
 _TIERS = {3: "immediate", 2: "concern", 1: "review"}
+CALLBACK_TEXT = "The caller asked for an adviser to call them back."
 MAX_TEXT = 20_000  # characters in one note or reply: refused above, never cut short
 
 
@@ -51,7 +52,7 @@ class QueueItem:
 @dataclass(frozen=True)
 class TimelineEntry:
     id: str
-    kind: str  # "in" (the parent), "out" (to the parent), "note" (staff only)
+    kind: str  # "in" (the parent), "out" (to the parent), "note" (staff only), "callback"
     text: str
     at: datetime
     author: str | None  # staff name, for replies and notes
@@ -108,6 +109,11 @@ class Casework:
             )
             for m, author, status in messages
         )
+        if row.callback_requested_at is not None:  # shown in its place among the messages
+            asked = TimelineEntry(
+                "callback", "callback", CALLBACK_TEXT, row.callback_requested_at, None, None
+            )
+            timeline = tuple(sorted((*timeline, asked), key=lambda e: e.at))
         details = self._conversations.details_of(row.id, row.details_enc)
         return CaseView(item, details, timeline, row.callback_requested_at)
 

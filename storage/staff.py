@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage import audit
 from storage.database import Database, new_id
-from storage.tables import Staff, utcnow
+from storage.tables import Staff, StaffSession, utcnow
 from storage.values import Role, normalise_email
 
 _hasher = PasswordHasher()
@@ -39,6 +40,40 @@ class SignIn:
     locked: bool = False  # too many wrong passwords: try again in 15 minutes
 
 
+@dataclass(frozen=True)
+class StaffAccount:
+    """What the admin sees of an account: never its password hash or second-factor secret."""
+
+    id: str
+    email: str
+    name: str
+    role: Role
+    active: bool
+    locked_until: datetime | None
+    has_password: bool
+    has_second_factor: bool
+    created_at: datetime
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > utcnow()
+
+
+def _account(row: Staff) -> StaffAccount:
+    return StaffAccount(
+        row.id,
+        row.email,
+        row.name,
+        Role(row.role),
+        row.active,
+        row.locked_until,
+        bool(row.password_hash),
+        row.totp_confirmed_at is not None,
+        row.created_at,
+    )
+
+
+PASSWORD_MIN, PASSWORD_MAX = 12, 200
 LOCK_AFTER = 5
 LOCK_FOR = timedelta(minutes=15)
 
@@ -146,3 +181,75 @@ class StaffStore:
         async with self._db.sessions() as session:
             rows = await session.scalars(select(Staff).order_by(Staff.email))
             return [StaffView(r.id, r.email, r.name, Role(r.role), r.active) for r in rows]
+
+    async def accounts(self) -> list[StaffAccount]:
+        async with self._db.sessions() as session:
+            rows = await session.scalars(select(Staff).order_by(Staff.name, Staff.email))
+            return [_account(r) for r in rows]
+
+    async def get(self, staff_id: str) -> StaffAccount | None:
+        async with self._db.sessions() as session:
+            row = await session.get(Staff, staff_id)
+            return _account(row) if row is not None else None
+
+    async def set_role(self, staff_id: str, role: str, actor: str) -> StaffAccount:
+        """A new role takes effect at once: every session of theirs ends with the change."""
+        role_ = parse_role(role)
+
+        def change(row: Staff) -> dict | None:
+            if row.role == role_.value:
+                return None
+            if row.id == actor and row.role == Role.ADMIN.value:
+                raise StaffError("You cannot remove your own admin role. Ask another admin.")
+            was, row.role = row.role, role_.value
+            return {"action": "staff.role_changed", "role": role_.value, "was": was}
+
+        return await self._change(staff_id, actor, change)
+
+    async def set_active(self, staff_id: str, active: bool, actor: str) -> StaffAccount:
+        """Disabling signs them out everywhere at once; enabling lets them sign in again."""
+
+        def change(row: Staff) -> dict | None:
+            if row.active == active:
+                return None
+            if row.id == actor and not active:
+                raise StaffError("You cannot disable your own account. Ask another admin.")
+            row.active = active
+            return {"action": "staff.enabled" if active else "staff.disabled"}
+
+        return await self._change(staff_id, actor, change)
+
+    async def reset_password(self, staff_id: str, password: str, actor: str) -> StaffAccount:
+        """A new password: the old one stops working, the lockout is lifted, and every session
+        of theirs ends (whoever had the old password is signed out)."""
+        if len(password) < PASSWORD_MIN:
+            raise StaffError(f"Password must be at least {PASSWORD_MIN} characters")
+        if len(password) > PASSWORD_MAX:
+            raise StaffError(f"Password must be {PASSWORD_MAX} characters or fewer")
+        password_hash = await asyncio.to_thread(_hasher.hash, password)
+
+        def change(row: Staff) -> dict:
+            row.password_hash, row.failed_logins, row.locked_until = password_hash, 0, None
+            return {"action": "staff.password_reset"}
+
+        return await self._change(staff_id, actor, change)
+
+    async def _change(
+        self, staff_id: str, actor: str, change: Callable[[Staff], dict | None]
+    ) -> StaffAccount:
+        """One account change, its audit entry and the end of every session of theirs, in one
+        transaction. `change` returns None when there is nothing to do. LookupError: no such
+        account."""
+        async with self._db.transaction() as session:
+            row = await session.get(Staff, staff_id)
+            if row is None:
+                raise LookupError(staff_id)
+            done = change(row)
+            if done is not None:
+                action = done.pop("action")
+                if action != "staff.enabled":  # as StaffSessions.end_all does
+                    await session.execute(
+                        delete(StaffSession).where(StaffSession.staff_id == staff_id)
+                    )
+                await audit.record(session, actor, action, "staff", staff_id, **done)
+            return _account(row)

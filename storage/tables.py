@@ -70,6 +70,8 @@ class Staff(Base):
     # A second factor (TOTP): the shared secret, sealed; set once the code has been confirmed.
     totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The time-step of the last code accepted: a code is good once, in every process.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
 
 class StaffSession(Base):

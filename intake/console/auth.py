@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 
 from intake.console.access import PUBLIC, Can, capability_of, may, requires
-from intake.console.pages import SERVICES_KEY, render, security_headers
+from intake.console.pages import SERVICES_KEY, WARNINGS, render, security_headers
 from intake.mail.web import origin_of
 from storage import audit
 from storage.health import Health
@@ -81,8 +81,9 @@ async def _guarded(request: web.Request, handler) -> web.StreamResponse:  # noqa
         return _refuse(request, "Please sign in", "Your session has ended. Sign in again.")
     step = _second_factor_step(request, signed_in)
     if step is not None and capability != "second_factor":
-        raise web.HTTPSeeOther(step)
-    if may(signed_in.staff.role, Can.HANDLE_CONCERNS) or may(signed_in.staff.role, Can.ADMINISTER):
+        raise web.HTTPSeeOther(f"{step}?next={quote(request.path_qs, safe='')}")
+    role = signed_in.staff.role
+    if step is None and (may(role, Can.HANDLE_CONCERNS) or may(role, Can.ADMINISTER)):
         request[WARNINGS] = await _warnings(request)
     if capability != "second_factor" and not may(signed_in.staff.role, capability):
         async with services.db.transaction() as session:
@@ -101,7 +102,6 @@ async def _guarded(request: web.Request, handler) -> web.StreamResponse:  # noqa
     return await handler(request)
 
 
-WARNINGS = "warnings"
 _WARNINGS_FOR = 15.0  # seconds a page may show warnings computed for an earlier page
 _warned: dict[int, tuple[float, list[str]]] = {}
 
@@ -172,7 +172,7 @@ def _sign_in_form(request: web.Request, context: dict, status: int = 200) -> web
     services = request.app[SERVICES_KEY]
     binding = request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(24)
     context = {
-        "next": _safe_next(request.query.get("next") or context.get("next", "")),
+        "next": safe_next(request.query.get("next") or context.get("next", "")),
         "sign_in_csrf": csrf_token(services.db.keyring.signing_key, binding),
         **context,
     }
@@ -181,7 +181,7 @@ def _sign_in_form(request: web.Request, context: dict, status: int = 200) -> web
     return response
 
 
-def _safe_next(value: str) -> str:
+def safe_next(value: str) -> str:
     """Only a path in the console: never another site after signing in."""
     parts = urlsplit(value)
     if parts.scheme or parts.netloc or not parts.path.startswith("/console/"):
@@ -212,13 +212,13 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
         return _sign_in_form(request, {"errors": {"password": message}, "email": email}, status=401)
     await services.sessions.end(request.cookies.get(COOKIE, ""))  # never reuse a session
     token = await services.sessions.start(result.staff.id)
-    response = web.HTTPSeeOther(_safe_next(str(form.get("next", ""))))
+    response = web.HTTPSeeOther(safe_next(str(form.get("next", ""))))
     response.set_cookie(COOKIE, token, **_cookie_flags(services.settings.public_url))
     response.del_cookie(SIGN_IN_COOKIE, path="/console/")
     raise response
 
 
-@requires(Can.SIGNED_IN)
+@requires("second_factor")  # also half-way through signing in: a person can always leave
 async def sign_out(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES_KEY]
     signed_in = request[SIGNED_IN]

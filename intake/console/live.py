@@ -18,6 +18,7 @@ from intake.logs import log_event
 log = logging.getLogger("intake.console")
 CHANNEL = "intake_console"
 KINDS = frozenset({"concern", "conversation"})
+END = "end"  # not a change: the stream is closing
 
 
 class LiveFeed:
@@ -41,6 +42,7 @@ class LiveFeed:
             self._listener = None
 
     async def close(self) -> None:
+        self.end_streams()
         for conn in (self._listener, self._sender):
             if conn is not None:
                 with contextlib.suppress(Exception):
@@ -70,6 +72,13 @@ class LiveFeed:
     def _heard(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         if payload in KINDS:
             self._fan_out(payload)
+
+    def end_streams(self) -> None:
+        """The server is stopping: every open event stream ends now, instead of holding the
+        shutdown until its browser goes away."""
+        for queue in list(self._subscribers):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(END)
 
     def _fan_out(self, kind: str) -> None:
         for queue in list(self._subscribers):

@@ -20,11 +20,15 @@ from intake.services import SERVICES
 from storage.values import utcnow
 
 SERVICES_KEY = SERVICES
+WARNINGS = web.RequestKey("warnings", list)  # what the lead and the admin must act on
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SERVICE_NAME = "Parent Partnership Service"
 _HEADERS = {
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on every
+    # form, and the guard could not tell our own pages from another site's. Nothing is sent to
+    # other sites either way.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": (
@@ -67,7 +71,7 @@ def render(request: web.Request, template: str, context: dict, status: int = 200
         "csrf": csrf_token(services.db.keyring.signing_key, signed_in.id) if signed_in else "",
         "can": {c.value: role is not None and may(role, c) for c in Can},
         "path": request.path,
-        "warnings": request.get("warnings", []),
+        "warnings": request.get(WARNINGS, []),
         "errors": {},
         **context,
     }
@@ -95,3 +99,16 @@ def _age(value: datetime | None) -> str:
         return f"{hours} hour{'s' if hours != 1 else ''} ago"
     days = hours // 24
     return f"{days} days ago"
+
+
+async def not_found(request: web.Request, kind: str) -> web.Response:
+    """A guessed or stale id: a plain 404 that says nothing about what exists, audited."""
+    from intake.console.auth import SIGNED_IN
+    from storage import audit
+
+    services = request.app[SERVICES]
+    async with services.db.transaction() as session:
+        staff = request[SIGNED_IN].staff.id
+        await audit.record(session, staff, f"{kind}.not_found", kind, None)
+    text = f"There is no {kind} at this address."
+    return render(request, "refused.html", {"heading": "Page not found", "text": text}, 404)

@@ -80,10 +80,12 @@ def _invalid() -> web.Response:
 
 def _same_origin(request: web.Request) -> bool:
     """The browser says where the form was sent from (Origin; Referer when it sends none):
-    only our own origin counts. A client that sends neither relies on the form value alone."""
+    only our own origin counts. This page's Referrer-Policy is no-referrer (its address holds
+    the link's token), so a browser sends "Origin: null" and no Referer on its own form: then
+    the form value, which only a page we served carries, decides alone."""
     ours = request.app[ORIGIN]
     origin = request.headers.get("Origin")
-    if origin is not None:
+    if origin is not None and origin.strip().lower() != "null":
         return origin.strip().lower() == ours
     referer = request.headers.get("Referer")
     return referer is None or origin_of(referer) == ours

@@ -54,8 +54,11 @@ SMS_STATUS_PATH = "/twilio/sms/status"
 reference = concern_reference  # the same reference everywhere a lead sees the concern
 
 
-def alert_text(concern: Concern, tier: str, zone: ZoneInfo | None = None) -> str:
-    """The SMS (and email) words: no personal data; the time in the service's own zone."""
+def alert_text(
+    concern: Concern, tier: str, zone: ZoneInfo | None = None, public_url: str | None = None
+) -> str:
+    """The SMS (and email) words: no personal data; the time in the service's own zone, and
+    the concern's page in the console (an address only)."""
     raised = concern.raised_at
     if raised.tzinfo is None:
         raised = raised.replace(tzinfo=UTC)
@@ -66,7 +69,8 @@ def alert_text(concern: Concern, tier: str, zone: ZoneInfo | None = None) -> str
     return (
         f"Parent Partnership safeguarding: a concern needs you {urgency} "
         f"({concern.channel}, {when}, ref {reference(concern.id)}).{deputy} "
-        f"Reply ACK {reference(concern.id)} when you have it. Details are in the console."
+        f"Reply ACK {reference(concern.id)} when you have it. Details are in the console"
+        + (f": {public_url}/console/concerns/{concern.id}" if public_url else ".")
     )
 
 
@@ -276,7 +280,7 @@ class Alerter:
                 return None
             alert.status, alert.created_at = "sending", now
             alert.attempts = (alert.attempts or 0) + 1
-            text = alert_text(concern, alert.tier, self._zone)
+            text = alert_text(concern, alert.tier, self._zone, self._public_url)
             return Job(alert.id, concern.id, alert.channel, alert.tier, person, text)
 
     def _email(self, concern: Concern, tier: str) -> dict:
@@ -285,7 +289,7 @@ class Alerter:
             "purpose": "safeguarding_alert",
             "from": self._sender_address,
             "subject": f"Safeguarding concern {reference(concern.id)}: please acknowledge",
-            "body": alert_text(concern, tier, self._zone),
+            "body": alert_text(concern, tier, self._zone, self._public_url),
             "auto": True,
             "erase": False,
         }

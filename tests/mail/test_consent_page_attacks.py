@@ -37,7 +37,6 @@ async def test_a_post_from_another_site_does_not_consent(mail_gateway: MailGatew
     url = f"{gw.url}/consent/{link}"
     for headers in (
         {"Origin": "http://evil.example"},
-        {"Origin": "null"},
         {"Referer": "http://evil.example/page"},
     ):
         async with gw.session.post(url, data={"form": form, "choice": "yes"}, headers=headers) as r:
@@ -49,6 +48,23 @@ async def test_a_post_from_another_site_does_not_consent(mail_gateway: MailGatew
         url, data={"form": form, "choice": "yes"}, headers={"Origin": PUBLIC_URL}
     ) as response:
         assert response.status == 200  # our own page still works
+    assert len((await _sar(gw))["consent_records"]) == 1
+
+
+async def test_our_own_page_under_no_referrer_consents_and_a_null_origin_alone_does_not(
+    mail_gateway: MailGateway,
+):
+    """The page's Referrer-Policy is no-referrer, so a browser sends "Origin: null" (and no
+    Referer) on its own form: then the form value, which only our page carries, decides."""
+    gw = mail_gateway
+    link, form, _ = await _link_and_form(gw)
+    url = f"{gw.url}/consent/{link}"
+    null = {"Origin": "null"}
+    async with gw.session.post(url, data={"choice": "yes"}, headers=null) as response:
+        assert response.status == 403  # another site's page, sent with no referrer
+    await _nothing_recorded(gw)
+    async with gw.session.post(url, data={"form": form, "choice": "yes"}, headers=null) as r:
+        assert r.status == 200 and r.headers["Referrer-Policy"] == "no-referrer"
     assert len((await _sar(gw))["consent_records"]) == 1
 
 

@@ -185,3 +185,14 @@ async def test_each_running_process_says_which_key_it_seals_under(process, share
             await asyncio.sleep(0.05)
         assert await beats() == [shared_db.cipher.key_id.hex()] * 2
     assert await live_processes(shared_db.engine) == []
+
+
+async def test_a_concern_raised_in_one_process_reaches_consoles_on_the_other(process, shared_db):
+    """LISTEN/NOTIFY: the lead's open queue may be served by any process."""
+    raw, _ = new_mail("Please help, my partner hits my son")  # KeywordRisk flags it
+    async with process("a") as a, process("b") as b, b.services.live.subscribe() as heard:
+        assert await deliver(a, raw) == 250
+        kinds = set()
+        while "concern" not in kinds:
+            kinds.add(await asyncio.wait_for(heard.get(), 10))
+    assert "concern" in kinds

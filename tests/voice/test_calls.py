@@ -158,10 +158,9 @@ async def test_unanswered_lead_falls_through_to_deputy_then_emergency_message(ga
 
 
 async def test_nobody_on_call_gives_the_emergency_message(gateway: Gateway):
-    from sqlalchemy import text
-
-    async with gateway.services.db.engine.begin() as conn:
-        await conn.execute(text("DELETE FROM oncall"))
+    rota = gateway.services.rota
+    for shift in await rota.shifts():
+        await rota.remove_shift(shift.id)
     gateway.clock[0] = CLOSED
     call = gateway.call()
     doc = await call.answer(await call.start(), speech=DISCLOSURE)

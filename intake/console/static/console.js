@@ -51,8 +51,12 @@ async function refresh () {
 if (queue && queue.dataset.live) {
   const events = new EventSource(queue.dataset.live)
   let pending = null
-  events.addEventListener('change', () => {
+  const soon = () => {
     clearTimeout(pending)
     pending = setTimeout(refresh, 200) // a burst of changes is one refresh
-  })
+  }
+  events.addEventListener('change', soon)
+  // On (re)connecting, look once: something may have changed while the stream was not open.
+  events.addEventListener('open', soon)
+  events.addEventListener('end', () => events.close()) // signed out, or the server stopping
 }

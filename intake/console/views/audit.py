@@ -98,4 +98,6 @@ def _reference(kind: str | None, subject: str | None, names: dict[str, str]) -> 
         return f"Concern {concern_reference(subject)}"
     if kind == "conversation":
         return f"Conversation {subject[:8].upper()}"
-    return {"contact": "A parent (found by keyed hash)"}.get(kind or "", kind or "")
+    return {"contact": "A parent (found by keyed hash)", "oncall": "On-call rota"}.get(
+        kind or "", kind or ""
+    )

@@ -10,9 +10,8 @@ from aiohttp import web
 
 from intake.console.access import Can, requires
 from intake.console.auth import SIGNED_IN
-from intake.console.pages import render
+from intake.console.pages import not_found, render
 from intake.services import SERVICES
-from storage import audit
 from storage.concerns import DECISIONS
 from storage.values import concern_reference
 
@@ -42,10 +41,18 @@ DONE = {
 }
 
 
+def shown_marks(marks: tuple[tuple, ...]) -> list[tuple]:
+    """What to mark for the lead: the rules' phrases where there are any (they are exact);
+    otherwise the sentences the model found. The model's single words are left unmarked: on
+    their own ("since", "partner") they explain nothing to a person."""
+    ruled = [m for m in marks if not str(m[3]).startswith("model.")]
+    return ruled or [m for m in marks if m[3] == "model.sentence"]
+
+
 def segments(text: str, marks: tuple[tuple, ...]) -> list[tuple[str, str | None]]:
     """The excerpt in pieces, each marked with its category where it raised the concern."""
     pieces, at = [], 0
-    for start, end, category, _rule in sorted(marks):
+    for start, end, category, _rule in sorted(shown_marks(marks)):
         start, end = max(start, at), min(end, len(text))
         if start >= end:
             continue
@@ -63,14 +70,7 @@ async def _concern(request: web.Request, status: int = 200, **context: object) -
     me = request[SIGNED_IN].staff
     concern_id = await services.concerns.resolve(request.match_info["id"])
     if concern_id is None:
-        async with services.db.transaction() as session:
-            await audit.record(session, me.id, "concern.not_found", "concern", None)
-        return render(
-            request,
-            "refused.html",
-            {"heading": "Page not found", "text": "There is no concern at this address."},
-            status=404,
-        )
+        return await not_found(request, "concern")
     detail = await services.concerns.read(concern_id, me.role, me.id)  # audited
     summary = detail.summary
     decision = None
@@ -114,10 +114,23 @@ def _status(status: str) -> str:
 
 
 def _explanation(detail) -> str:  # noqa: ANN001
-    rules = ", ".join(detail.rules) or "none"
+    """Why it was flagged, in words: the phrases the rules found, and whether the model did."""
+    found = [
+        f"“{detail.evidence[start:end]}” ({CATEGORY_NAMES.get(category, category).lower()})"
+        for start, end, category, rule in sorted(detail.evidence_marks)
+        if not str(rule).startswith("model.")
+    ]
+    named = [r for r in detail.rules if not r.startswith("model.")]
+    if found:
+        because = "The rules found " + ", ".join(dict.fromkeys(found))
+    elif named:
+        because = "The rules matched " + ", ".join(named)
+    else:
+        because = ""
     if detail.model_version:
-        return f"The risk model ({detail.model_version}) and the rules ({rules})"
-    return f"The rules ({rules})"
+        model = f"the risk model ({detail.model_version})"
+        because = f"{because}, and {model} agreed" if because else f"{model.capitalize()} found it"
+    return (because or "Flagged") + "."
 
 
 @requires(Can.HANDLE_CONCERNS)

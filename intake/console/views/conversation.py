@@ -10,10 +10,9 @@ from aiohttp import web
 
 from intake.console.access import Can, requires
 from intake.console.auth import SIGNED_IN
-from intake.console.pages import render
+from intake.console.pages import not_found, render
 from intake.mail.compose import adviser_reply
 from intake.services import SERVICES
-from storage import audit
 from storage.casework import CaseError
 
 DONE = {
@@ -33,14 +32,7 @@ async def _case(request: web.Request, **context: object) -> web.Response:
     try:
         case = await services.casework.case(conversation_id, me.id)
     except LookupError:
-        async with services.db.transaction() as session:
-            await audit.record(session, me.id, "conversation.not_found", "conversation", None)
-        return render(
-            request,
-            "refused.html",
-            {"heading": "Page not found", "text": "There is no conversation at this address."},
-            status=404,
-        )
+        return await not_found(request, "conversation")
     status = int(context.pop("status", 200))
     done = DONE.get(request.query.get("done", ""))
     page = {"case": case, "can_reply": _replyable(case), "done": done, **context}

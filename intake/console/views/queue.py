@@ -11,6 +11,7 @@ from aiohttp_sse import sse_response
 
 from intake.console.access import Can, may, requires
 from intake.console.auth import COOKIE, SIGNED_IN
+from intake.console.live import END
 from intake.console.pages import render
 from intake.services import SERVICES
 from storage.values import concern_reference
@@ -45,7 +46,7 @@ async def home(request: web.Request) -> web.StreamResponse:
         (
             "Unclaimed conversations",
             [i for i in items if i.claimed_by is None],
-            "Nobody is waiting: every conversation has been picked up.",
+            "No conversation is waiting to be picked up.",
         ),
         (
             "My conversations",
@@ -73,9 +74,13 @@ async def events(request: web.Request) -> web.StreamResponse:
         while stream.is_connected():
             with contextlib.suppress(TimeoutError):
                 kind = await asyncio.wait_for(queue.get(), PING_SECONDS)
+                if kind == END:
+                    await stream.send("", event="end")
+                    break
                 await stream.send(kind, event="change")
                 continue
             if await services.sessions.resolve(token, touch=False) is None:
+                await stream.send("", event="end")
                 break  # signed out or timed out: the stream ends with the session
             await stream.send("", event="ping")
     return stream

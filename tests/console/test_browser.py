@@ -1,0 +1,263 @@
+"""The console in a real browser (Debian's Chromium, headless) against a real `intake serve`,
+found as a person with a screen reader finds things: by label, role and link text.
+
+Screenshots of the main pages are kept in test-artefacts/screenshots (or $INTAKE_SCREENSHOTS)
+for a person to look at: would a tired adviser at 5 pm find their way at once?"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+import aiohttp
+import aiosmtplib
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from tests.cli.helpers import clean_env, intake
+from tests.mail.conftest import Relay, relay  # noqa: F401 - the local relay fixture
+
+pytestmark = pytest.mark.skipif(
+    not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"),
+    reason="Debian's chromium is not installed (.ci/run installs it)",
+)
+CHROMIUM = "/usr/bin/chromium"
+REPO = Path(__file__).resolve().parents[2]
+SERVICE = "help@pps.example.org"
+PASSWORD = "a long staff password 4 tests"
+LEAD, ADVISER = "lee@council.example", "ann@council.example"
+DISCLOSURE = "Since the summer my partner hits my son and leaves bruises on his arms."
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Served:
+    url: str
+    smtp_port: int
+    data_dir: Path
+    env: dict[str, str]
+    relay: Relay
+    shots: Path
+
+    async def mail(self, text: str, subject: str, sender: str = "jo@example.org") -> None:
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = f"Jo Parent <{sender}>", SERVICE, subject
+        msg["Message-ID"] = f"<{os.urandom(6).hex()}@example.org>"
+        msg.set_content(text)
+        await aiosmtplib.send(msg, hostname="127.0.0.1", port=self.smtp_port, start_tls=False)
+
+    def intake(self, *args: str, stdin: str | None = None):  # noqa: ANN201
+        extra = {k: v for k, v in self.env.items() if k != "INTAKE_DATA_DIR"}
+        return intake(*args, data_dir=self.data_dir, stdin=stdin, **extra)
+
+
+@pytest.fixture
+async def served(tmp_path: Path, relay: Relay) -> AsyncIterator[Served]:  # noqa: F811
+    http_port, smtp_port = _free_port(), _free_port()
+    url = f"http://127.0.0.1:{http_port}"
+    env = clean_env(
+        INTAKE_DATA_DIR=str(tmp_path / "var"),
+        INTAKE_HTTP_PORT=str(http_port),
+        INTAKE_SMTP_PORT=str(smtp_port),
+        INTAKE_PUBLIC_URL=url,
+        INTAKE_MAIL_ADDRESS=SERVICE,
+        INTAKE_SMTP_RELAY=f"127.0.0.1:{relay.port}",
+        INTAKE_ESCALATE_AFTER="2",
+    )
+    served = Served(url, smtp_port, tmp_path / "var", env, relay, tmp_path / "screenshots")
+    served.shots.mkdir()
+    for role, email, name in (
+        ("safeguarding_lead", LEAD, "Lee Lead"),
+        ("adviser", ADVISER, "Ann Adviser"),
+    ):
+        added = served.intake(
+            "staff",
+            "add",
+            email,
+            "--role",
+            role,
+            "--name",
+            name,
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
+        assert added.returncode == 0, added.stderr
+    assert (
+        served.intake(
+            "oncall",
+            "set",
+            "primary",
+            "--name",
+            "Lee Lead",
+            "--phone",
+            "07911000111",
+            "--email",
+            LEAD,
+        ).returncode
+        == 0
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "intake",
+        "serve",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(600):
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with http.get(f"{url}/readyz") as response:
+                        if response.status == 200:
+                            break
+                assert process.returncode is None, "intake serve stopped"
+                await asyncio.sleep(0.1)
+        yield served
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 30)
+        keep = os.environ.get("INTAKE_SCREENSHOTS") or REPO / "test-artefacts" / "screenshots"
+        shutil.copytree(served.shots, keep, dirs_exist_ok=True)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+async def _sign_in(browser: Browser, served: Served, email: str) -> Page:
+    page = await (await browser.new_context(base_url=served.url)).new_page()
+    await page.goto("/console/")
+    await page.get_by_label("Email address").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    return page
+
+
+async def _no_serious_violations(page: Page) -> None:
+    results = await Axe().run(page)
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], serious
+
+
+async def _consent_in_browser(browser: Browser, served: Served, before: int) -> None:
+    """The parent opens the link in our email and presses the yes button."""
+    request = (await served.relay.wait_for(before + 1, seconds=30))[before]
+    link = re.search(r"http://\S+/consent/\S+", request.get_content()).group(0)
+    parent = await (await browser.new_context()).new_page()
+    await parent.goto(link)
+    await parent.get_by_role("button", name=re.compile("^Yes")).click()
+    await expect(parent.get_by_role("heading", name="Thank you")).to_be_visible()
+
+
+async def test_a_concern_reaches_the_leads_open_queue_and_is_acknowledged(
+    browser: Browser, served: Served
+):
+    lead = await _sign_in(browser, served, LEAD)
+    await served.mail(DISCLOSURE, "Please help")
+    concern = lead.get_by_role("link", name=re.compile(r"^Concern [0-9A-F]{8}$"))
+    await expect(concern).to_be_visible(timeout=10_000)  # no reload: the live queue
+    await expect(lead.locator("#announcer")).to_contain_text("New safeguarding concern")
+    await _no_serious_violations(lead)
+    await lead.screenshot(path=served.shots / "queue.png", full_page=True)
+    ref = (await concern.inner_text()).split()[-1]
+
+    await concern.click()
+    await expect(lead.get_by_role("heading", name=re.compile(f"Concern {ref}"))).to_be_visible()
+    await expect(lead.get_by_role("mark").first).to_have_text("hits my son")
+    await _no_serious_violations(lead)
+    await lead.screenshot(path=served.shots / "concern.png", full_page=True)
+    await lead.get_by_role("button", name="Acknowledge").click()
+    await expect(lead.get_by_text("Acknowledged. No more alerts")).to_be_visible()
+
+    await asyncio.sleep(3)  # past INTAKE_ESCALATE_AFTER: nothing may escalate now
+    listed = served.intake("concerns", "list", "--json")
+    [row] = json.loads(listed.stdout)
+    assert row["ref"] == ref and row["status"] == "acknowledged"
+    assert "deputy" not in json.dumps(row["alert_channels"])
+
+
+async def test_an_adviser_replies_from_the_conversation_by_keyboard_alone(
+    browser: Browser, served: Served
+):
+    attack = '<script>alert("x")</script><img src=x onerror="alert(1)">'
+    before = len(served.relay.messages)
+    await served.mail(f"My son has no school place. {attack}", "School place for Ptolemy")
+    await _consent_in_browser(browser, served, before)
+
+    page = await (await browser.new_context(base_url=served.url)).new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    await page.goto("/console/")
+    await page.keyboard.press("Tab")  # the skip link, then the fields, in order
+    await _tab_to(page, "Email address")
+    await page.keyboard.type(ADVISER)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    await _tab_to(page, "School place for Ptolemy")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="School place for Ptolemy")).to_be_visible()
+    await expect(page.get_by_text(attack)).to_be_visible()  # the parent's HTML shown as text
+    await _no_serious_violations(page)
+    await page.screenshot(path=served.shots / "conversation.png", full_page=True)
+
+    await _tab_to(page, "Reply")
+    await page.keyboard.type("We can help you ask for a school place. I will call you.")
+    await _tab_to(page, "Send reply")
+    sent_before = len(served.relay.messages)
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_text("Your reply is queued")).to_be_visible()
+    reply = (await served.relay.wait_for(sent_before + 1, seconds=30))[sent_before]
+    assert "We can help you ask for a school place" in reply.get_content()
+    assert reply["In-Reply-To"] and "[Ref:" in str(reply["Subject"])
+    assert dialogs == []  # no script of the parent's ever ran
+
+
+async def _tab_to(page: Page, name: str, limit: int = 60) -> None:
+    """Press Tab until the focused control's accessible name is `name`."""
+    for _ in range(limit):
+        focused = await page.evaluate(
+            """() => {
+                const el = document.activeElement;
+                if (!el) return "";
+                const label = el.labels && el.labels[0] ? el.labels[0].innerText : "";
+                return (label || el.getAttribute("aria-label") || el.innerText || "").trim();
+            }"""
+        )
+        if focused == name:
+            return
+        await page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {name!r}")
