@@ -38,6 +38,7 @@ REPO = Path(__file__).resolve().parents[2]
 SERVICE = "help@pps.example.org"
 PASSWORD = "a long staff password 4 tests"
 LEAD, ADVISER = "lee@council.example", "ann@council.example"
+ADMIN, MAINTAINER = "ada@council.example", "max@council.example"
 DISCLOSURE = "Since the summer my partner hits my son and leaves bruises on his arms."
 
 
@@ -86,6 +87,8 @@ async def served(tmp_path: Path, relay: Relay) -> AsyncIterator[Served]:  # noqa
     for role, email, name in (
         ("safeguarding_lead", LEAD, "Lee Lead"),
         ("adviser", ADVISER, "Ann Adviser"),
+        ("admin", ADMIN, "Ada Admin"),
+        ("maintainer", MAINTAINER, "Max Maintainer"),
     ):
         added = served.intake(
             "staff",
@@ -151,13 +154,16 @@ async def browser() -> AsyncIterator[Browser]:
             await chromium.close()
 
 
-async def _sign_in(browser: Browser, served: Served, email: str) -> Page:
+async def _sign_in(browser: Browser, served: Served, email: str, heading: str = "Queue") -> Page:
     page = await (await browser.new_context(base_url=served.url)).new_page()
     await page.goto("/console/")
     await page.get_by_label("Email address").fill(email)
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    await page.wait_for_load_state()
+    if "/console/sign-in" in page.url:
+        raise AssertionError(await page.inner_text("main"))
+    await expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
     return page
 
 
@@ -261,3 +267,81 @@ async def _tab_to(page: Page, name: str, limit: int = 60) -> None:
             return
         await page.keyboard.press("Tab")
     raise AssertionError(f"Tab never reached {name!r}")
+
+
+async def test_the_limits_hold_in_a_real_browser(browser: Browser, served: Served):
+    before = len(served.relay.messages)
+    await served.mail(DISCLOSURE + " Wendeline is his sister.", "Worried about Wendeline")
+    await _consent_in_browser(browser, served, before)
+    lead = await _sign_in(browser, served, LEAD)
+    concern = lead.get_by_role("link", name=re.compile(r"^Concern [0-9A-F]{8}$"))
+    await expect(concern).to_be_visible(timeout=10_000)
+    ref = (await concern.inner_text()).split()[-1]
+    await concern.click()
+    concern_url = lead.url
+    await lead.get_by_role("link", name="Open the parent's conversation").click()
+    conversation_url = lead.url
+
+    adviser = await _sign_in(browser, served, ADVISER)
+    refused = await adviser.goto(concern_url)
+    assert refused.status == 403
+    await expect(adviser.get_by_role("heading", name="You cannot see this page")).to_be_visible()
+    assert "hits my son" not in await adviser.content()
+
+    # a reply whose form lost its token is refused and nothing is sent
+    await adviser.goto(conversation_url)
+    await adviser.evaluate("document.querySelectorAll('input[name=csrf]').forEach(i => i.remove())")
+    await adviser.get_by_label("Reply").fill("This must never be sent")
+    sent_before = len(served.relay.messages)
+    await adviser.get_by_role("button", name="Send reply").click()
+    await expect(adviser.get_by_role("heading", name="Not accepted")).to_be_visible()
+    await asyncio.sleep(1)
+    assert all(
+        "never be sent" not in m.get_content() for _, m in served.relay.messages[sent_before:]
+    )
+    await adviser.goto(conversation_url)
+    await expect(adviser.get_by_text("This must never be sent")).to_have_count(0)
+
+    # after Sign out, the old session cookie opens nothing
+    cookies = await adviser.context.cookies()
+    await adviser.get_by_role("button", name="Sign out").click()
+    await expect(adviser.get_by_role("button", name="Sign in")).to_be_visible()
+    thief = await browser.new_context(base_url=served.url)
+    await thief.add_cookies(cookies)
+    stolen = await thief.new_page()
+    await stolen.goto(conversation_url)
+    await expect(stolen.get_by_role("heading", name="Sign in")).to_be_visible()
+
+    maintainer = await _sign_in(browser, served, MAINTAINER, heading="console")
+    assert (await maintainer.goto(conversation_url)).status == 403
+    seen, todo = set(), ["/console/"]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        await maintainer.goto(path)
+        text = await maintainer.content()
+        for canary in ("Wendeline", "hits my son", "jo@example.org", "Jo Parent"):
+            assert canary not in text, (path, canary)
+        links = await maintainer.get_by_role("link").evaluate_all("els => els.map(e => e.pathname)")
+        todo += [p for p in links if p.startswith("/console/") and p not in seen]
+    assert "/console/health" in seen
+
+    # ten wrong passwords lock the account
+    stranger = await (await browser.new_context(base_url=served.url)).new_page()
+    for attempt in range(10):
+        await stranger.goto("/console/sign-in")
+        await stranger.get_by_label("Email address").fill(ADVISER)
+        await stranger.get_by_label("Password").fill(f"not the password {attempt}")
+        await stranger.get_by_role("button", name="Sign in").click()
+    await expect(stranger.get_by_text("locked for 15 minutes").first).to_be_visible()
+
+    admin = await _sign_in(browser, served, ADMIN, heading="console")
+    await admin.get_by_role("navigation", name="Menu").get_by_role("link", name="Audit log").click()
+    await admin.get_by_label("What").select_option(label="Concerns")
+    await admin.get_by_role("button", name="Filter").click()
+    read = admin.get_by_role("row").filter(has_text="concern: read")
+    await expect(read.first).to_contain_text("Lee Lead")
+    await expect(read.first).to_contain_text(f"Concern {ref}")
+    await admin.screenshot(path=served.shots / "audit.png", full_page=True)

@@ -40,6 +40,7 @@ async function refresh () {
   const before = concernRefs(queue)
   const added = [...concernRefs(fresh)].filter((ref) => !before.has(ref))
   queue.replaceChildren(...fresh.childNodes)
+  initMoj({ scope: queue }) // the new tables sort again
   if (added.length) {
     chime()
     announcer.textContent = added.length === 1
