@@ -140,16 +140,7 @@ class RotaStore:
                     later = row.starts_at if later is None else min(later, row.starts_at)
                 else:
                     await _end_or_delete(session, row, now)
-            row = RotaShift(
-                id=new_id(),
-                slot=slot,
-                name=name,
-                phone=phone_e164,
-                email=address,
-                starts_at=now,
-                ends_at=later,
-                created_at=now,
-            )
+            row = _new_shift(slot, (name, phone_e164, address), now, later)
             session.add(row)
             await audit.record(session, actor, "oncall.set", "oncall", slot, shift=row.id)
         return OnCallEntry(slot, name, phone_e164, address)
@@ -187,16 +178,7 @@ class RotaStore:
                 await audit.record(
                     session, actor, "oncall.shift_ended", "oncall", open_ended.id, slot=slot
                 )
-            row = RotaShift(
-                id=new_id(),
-                slot=slot,
-                name=name,
-                phone=phone_e164,
-                email=address,
-                starts_at=starts_at,
-                ends_at=ends_at,
-                created_at=now,
-            )
+            row = _new_shift(slot, (name, phone_e164, address), starts_at, ends_at)
             session.add(row)
             await audit.record(session, actor, "oncall.shift_added", "oncall", row.id, slot=slot)
         return _shift(row)
@@ -234,3 +216,19 @@ async def _end_or_delete(session: AsyncSession, row: RotaShift, now: datetime) -
         return "oncall.shift_ended"
     await session.delete(row)
     return "oncall.shift_removed"
+
+
+def _new_shift(
+    slot: str, person: tuple[str, str, str], starts_at: datetime, ends_at: datetime | None
+) -> RotaShift:
+    name, phone, email = person
+    return RotaShift(
+        id=new_id(),
+        slot=slot,
+        name=name,
+        phone=phone,
+        email=email,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        created_at=utcnow(),
+    )
