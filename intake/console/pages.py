@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp_jinja2
 import jinja2
@@ -49,7 +49,10 @@ def security_headers(response: web.StreamResponse) -> None:
 
 def setup_templates(app: web.Application, zone: str = "Europe/London") -> None:
     """Times are shown in the service's own zone (INTAKE_TIMEZONE), as advisers read them."""
-    local = ZoneInfo(zone)
+    try:
+        local = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):  # start-up refuses it in one line, later
+        local = ZoneInfo("UTC")
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import enum
 import re
+import tomllib
+from functools import cache
+from pathlib import Path
 
 
 class Answer(enum.StrEnum):
@@ -68,6 +71,17 @@ _NO_PHRASES = (
     "not keep",
     "dont",
 )
+_UNSURE = (
+    "no idea",
+    "not sure",
+    "unsure",
+    "don't know",
+    "dont know",
+    "do not know",
+    "no clue",
+    "not certain",
+    "maybe",
+)
 _YES_WORDS = {
     "yes",
     "yeah",
@@ -127,6 +141,8 @@ def interpret(digits: str | None = None, speech: str | None = None) -> Answer:
     if any(p in f" {text} " for p in (f" {w} " for w in _PERSON_WORDS)):
         return Answer.PERSON
     padded = f" {text} "
+    if any(f" {p} " in padded for p in _UNSURE):
+        return Answer.UNCLEAR  # "no idea", "not sure": neither a yes nor a no
     said_yes = any(f" {p} " in padded for p in _YES_PHRASES)
     if said_yes:
         padded_wo = padded
@@ -149,6 +165,9 @@ _ANSWER_STARTS = frozenset(
     {"yes", "yeah", "yep", "yup", "ok", "okay", "sure", "fine", "y", "please", "consent"}
     | {"agreed", "no", "nope", "nah", "n"}
 )
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\s*[.!?;]+$|\s+-\s+")
+_ANY_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")  # any script: "tak", "não", "نعم"
+OTHER_LANGUAGES = Path(__file__).resolve().parent / "wording" / "answers" / "other_languages.toml"
 _GREETING = re.compile(r"^(hi|hello|hey|dear|good (morning|afternoon|evening))\b", re.IGNORECASE)
 BARE_ANSWER = 12  # words: a reply this short that is only a yes or no says nothing more
 
@@ -161,20 +180,64 @@ def answer_line(text: str) -> str:
     return ""
 
 
+def answer_sentence(text: str) -> str:
+    """The first sentence of that line: "Yes that is fine, thank you. Please ring me after
+    3pm" answers with "Yes that is fine, thank you" and says more after it."""
+    return _SENTENCE_END.split(answer_line(text), maxsplit=1)[0].strip()
+
+
+def answer_rest(text: str) -> str:
+    """What a reply says after its answer: the parent's message, to keep once they say yes."""
+    start = text.find(answer_sentence(text))
+    rest = text[start + len(answer_sentence(text)) :] if start >= 0 else text
+    return rest.strip(" \t\r\n.!?;,-")
+
+
 def read_written(text: str | None) -> Answer | None:
-    """A clear YES or NO at the top of a reply, else None (more words for the hold).
+    """A clear YES or NO opening a reply, else None (more words for the hold).
 
     Stricter than the spoken reading on purpose: a parent writing more about their child must
-    never be taken as a no. Only the first line that is not a greeting counts, only if it
-    starts with an answer word, and only if the spoken reading of that line is clear.
+    never be taken as a no. Only the first sentence of the first line that is not a greeting
+    counts, only if it starts with an answer word (in English or another language parents use,
+    see wording/answers/), and only if the reading of that sentence is clear.
     """
-    line = answer_line(text or "")
-    words = _WORD.findall(line.lower())
-    if not words or words[0] not in _ANSWER_STARTS or len(words) > BARE_ANSWER:
+    sentence = answer_sentence(text or "")
+    words = _words(sentence)
+    if not words or len(words) > BARE_ANSWER or _asks(text or "", sentence):
+        return None
+    other = _other_languages()
+    if words[0] in other:  # "Tak", "Tak, dziękuję", "Oui merci"
+        return other[words[0]]
+    if words[0] not in _ANSWER_STARTS:
         return None
     if words[0] in ("y", "n"):
         if len(words) > 1:
             return None
         return Answer.YES if words[0] == "y" else Answer.NO
-    answer = interpret(None, line)
+    answer = interpret(None, sentence)
     return answer if answer in (Answer.YES, Answer.NO) else None
+
+
+def _asks(text: str, sentence: str) -> bool:
+    """The answer is itself a question ("ok then but who will see it?"): not an answer yet."""
+    line = answer_line(text)
+    return line[len(sentence) : len(sentence) + 2].lstrip().startswith("?")
+
+
+def _words(text: str) -> list[str]:
+    return _ANY_WORD.findall(text.lower().replace("\u2019", "'"))
+
+
+@cache
+def _other_languages() -> dict[str, Answer]:
+    """Yes and no in other languages, from the wording's data (one word each, first word)."""
+    data = tomllib.loads(OTHER_LANGUAGES.read_text(encoding="utf-8"))
+    found: dict[str, Answer] = {}
+    for language in data.values():
+        for word in language.get("yes", ()):
+            found[word.lower().split()[0]] = Answer.YES
+        for word in language.get("no", ()):
+            found[word.lower().split()[0]] = Answer.NO
+    for english in _ANSWER_STARTS:  # English readings win ("no" is also Spanish for no)
+        found.pop(english, None)
+    return found

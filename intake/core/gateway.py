@@ -16,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
-from intake.core.answers import BARE_ANSWER, Answer, answer_line, interpret, read_written
+from intake.core.answers import BARE_ANSWER, Answer, answer_rest, interpret, read_written
 from intake.core.ports import (
     Purpose,
     ReplyComposer,
@@ -221,7 +221,7 @@ class Gateway:
                 self._consent(inbound), contact, texts, tuple(held_keys), _details(inbound, held)
             )
             written = _answerable(inbound)
-            if kind is not _EVENTS[inbound.turn] and written.strip() != answer_line(written):
+            if kind is not _EVENTS[inbound.turn] and answer_rest(written):
                 # A written yes with more words: the rest is the parent's message, kept too.
                 await turn.add_message(conversation_id, inbound.text, turn_key=turn_key)
             queued = await self._replies.answer(turn, Purpose.ACKNOWLEDGED, inbound, held, contact)
@@ -299,6 +299,10 @@ class Gateway:
             data["asked"] = queued = asked
         elif repeated:
             return False  # nothing new: the hold stays as it is
+        elif _unclear_reply(inbound, held):
+            data["checked"] = queued = await self._replies.check_answer(
+                turn, inbound, held, contact
+            )
         await turn.hold(
             state=State.ASKING_CONSENT,
             ttl=self.hold_ttl(inbound.channel),
@@ -479,6 +483,18 @@ def _bare_answer(text: str | None) -> bool:
 
 def _data(held: HeldItem | None, key: str, default: object) -> object:
     return held.data.get(key, default) if held is not None else default
+
+
+def _unclear_reply(inbound: Inbound, held: HeldItem | None) -> bool:
+    """A written reply after we asked that was neither yes nor no, the first such on the
+    thread (a parent writing more is asked once, never again)."""
+    return (
+        held is not None
+        and inbound.reading is Reading.WRITTEN
+        and bool(_data(held, "asked", False))
+        and not _data(held, "checked", False)
+        and bool(_answerable(inbound).strip())
+    )
 
 
 def _details(inbound: Inbound, held: HeldItem | None) -> dict[str, str]:

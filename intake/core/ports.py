@@ -26,6 +26,7 @@ class Purpose(enum.StrEnum):
     EXPIRED = "expired"
     NOTICE = "notice"
     NOTHING_HELD = "nothing_held"  # a bare yes or no to a thread that no longer exists
+    CHECK_ANSWER = "check_answer"  # a reply we could not read as yes or no: did you mean yes?
 
 
 # The outbox reference each purpose is queued under: a thread's reply replaces nothing, and an
@@ -37,6 +38,7 @@ REFERENCE = {
     Purpose.EXPIRED: "reply",
     Purpose.NOTICE: "notice",
     Purpose.NOTHING_HELD: "reply",
+    Purpose.CHECK_ANSWER: "check",
 }
 
 

@@ -118,6 +118,25 @@ class ParentReplies:
         await turn.queue(contact.value, payload, reference, self.decline_reply_ttl)
         return True
 
+    async def check_answer(
+        self, turn: TurnStore, inbound: Inbound, held: HeldItem, contact: Contact | None
+    ) -> bool:
+        """A reply to our request that is neither a clear yes nor a clear no: one short
+        "Did you mean yes?" per thread, so an unclear answer ("Tak", "ok then but…") is never
+        left to expire unanswered. Within the automatic-reply limit."""
+        composer = self._composers.get(inbound.channel)
+        if composer is None or contact is None or self._unverified(inbound):
+            return False
+        if not await turn.allow_auto_reply(contact, self._per_hour):
+            self._metrics.count("intake_mail_replies_limited_total")
+            return False
+        notes = held.data.get("notes", {})
+        payload = composer.compose(
+            Purpose.CHECK_ANSWER, inbound.thread_ref, notes, inbound.notes, held.expires_at
+        )
+        await turn.queue(contact.value, payload, REFERENCE[Purpose.CHECK_ANSWER])
+        return True
+
     def _unverified(self, inbound: Inbound) -> bool:
         """A sender the channel could not verify is never written to (no backscatter)."""
         if inbound.unverified_sender:

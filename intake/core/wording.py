@@ -28,6 +28,7 @@ REQUIRED = (
     "consent_question_email",
     "declined_email",
     "nothing_held_email",
+    "check_answer_email",
     "consent_question_web",
     "consent_button_yes",
     "consent_button_no",

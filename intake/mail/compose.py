@@ -96,6 +96,27 @@ def consent_request(
     )
 
 
+def check_answer(
+    wording: Wording,
+    *,
+    sender: str,
+    token: str,
+    domain: str,
+    link: str,
+    in_reply_to: str | None,
+) -> dict:
+    """After a reply we could not read as yes or no: did you mean yes? (Once per thread.)"""
+    body = "\n\n".join(
+        (
+            wording["check_answer_email"],
+            f"{wording['email_link_line']}\n{link}",
+            wording["email_danger_line"],
+            subject_ref(token),
+        )
+    )
+    return _payload("check_answer", sender, reply_subject(token), body, token, domain, in_reply_to)
+
+
 def declined(
     wording: Wording,
     *,

@@ -41,6 +41,15 @@ class MailReplies:
             return compose.nothing_held(
                 w, token=thread_ref, in_reply_to=first.get("reply_to"), **common
             )
+        if purpose is Purpose.CHECK_ANSWER:
+            assert expires_at is not None
+            return compose.check_answer(
+                w,
+                token=thread_ref,
+                link=self.consent_link(thread_ref, expires_at),
+                in_reply_to=(latest or {}).get("reply_to") or first.get("reply_to"),
+                **common,
+            )
         if purpose is Purpose.CONSENT_REQUEST:
             assert expires_at is not None
             return compose.consent_request(
