@@ -125,6 +125,7 @@ def build_services(
         on_concern=lambda concern_id: (alerter.schedule(concern_id), live.publish("concern")),
         on_queued=mail_sender.wake,
         on_activity=lambda _conversation: live.publish("conversation"),
+        due_for_reminder=records.pending.due_for_reminder,
         in_hours=lambda: hours.open_at(clock()),
         decline_reply_ttl=settings.decline_reply_ttl,
     )
@@ -414,6 +415,7 @@ async def _purge(services: Services, stop: asyncio.Event) -> None:
         "webhook_replays": records.replays.purge_expired,
         "auto_reply_rate_limit": records.reply_limit.purge_expired,
         "outbox_expired": records.outbox.purge_expired,
+        "reminders": services.gateway.remind_holds,
     }
     await run_purge_worker(purges, services.settings.purge_interval, stop, services.metrics)
 

@@ -8,6 +8,7 @@ WAL are erased after, so nothing remains on disk.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from storage.values import Channel, Contact, HeldItem, utcnow
 
 PAYLOAD = "pending_items.payload"
 DECLINED = "declined"
+ASKING = "asking_consent"  # the state a hold waits for its answer in (intake.core.states)
 _TABLE = PendingItem.__table__
 _INSERT = insert(_TABLE)  # built once; the values come with each execution
 _UNREAD = object()  # `previous` not given: read the row first
@@ -189,6 +191,27 @@ class PendingHold:
                     await self._tallies.count(row.channel, "no_answer", session=session)
         await self._db.erase_freed_pages()
         return len(expired)
+
+    async def due_for_reminder(self, window: float, now: datetime | None = None) -> list[HeldItem]:
+        """Holds still asking for an answer that have passed `window` (a fraction, e.g. 0.7) of
+        their life and have not been reminded: for the one reminder before a hold expires. The
+        thread reference comes from the hold (it is never stored apart from it)."""
+        now = now or utcnow()
+        async with self._db.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(_TABLE).where(_TABLE.c.state == ASKING, _TABLE.c.expires_at > now)
+                )
+            ).all()
+        due = []
+        for row in rows:
+            item = self.view(row, "")
+            life = (item.expires_at - item.created_at).total_seconds()
+            if item.data.get("reminded") or not item.data.get("asked") or life <= 0:
+                continue
+            if (now - item.created_at).total_seconds() >= window * life:
+                due.append(dataclasses.replace(item, thread_ref=str(item.data.get("thread", ""))))
+        return due
 
     async def erase_after_commit(self, wait: bool) -> None:
         if wait:

@@ -56,6 +56,7 @@ Respond = Callable[[Reply], Awaitable[str]]
 
 VOICE_HOLD_TTL = timedelta(hours=2)
 LONG_TEXT = 4_000  # characters; longer texts are assessed off the event loop
+REMIND_AT = 0.7  # of a hold's life: the one reminder before it expires (day 5 of 7)
 EXCERPT_CONTEXT = 60  # characters kept either side of a risk phrase in a concern
 
 _EVENTS = {
@@ -87,6 +88,7 @@ class Gateway:
         on_concern: Callable[[str], None] | None = None,
         on_queued: Callable[[], None] | None = None,
         on_activity: Callable[[str], None] | None = None,
+        due_for_reminder: Callable[[float], Awaitable[list[HeldItem]]] | None = None,
         composers: Mapping[Channel, ReplyComposer] | None = None,
         replies_per_hour: int = REPLIES_PER_HOUR,
         in_hours: Callable[[], bool] = lambda: True,
@@ -101,6 +103,7 @@ class Gateway:
         self._on_concern = on_concern
         self._on_queued = on_queued
         self._on_activity = on_activity  # a consented conversation changed: staff may look
+        self._due_for_reminder = due_for_reminder
         self._in_hours = in_hours
         self._replies = ParentReplies(composers, self._metrics, replies_per_hour, decline_reply_ttl)
 
@@ -361,6 +364,35 @@ class Gateway:
         if self._on_queued is not None:
             self._on_queued()
         return True
+
+    async def remind_holds(self) -> int:
+        """One reminder per thread, when a hold has lived REMIND_AT of its time without an
+        answer: never to machines (they are never asked), never twice."""
+        if self._due_for_reminder is None:
+            return 0
+        sent = 0
+        for due in await self._due_for_reminder(REMIND_AT):
+            if not due.thread_ref:
+                continue
+            async with self._threads.begin(due.channel, due.thread_ref) as turn:
+                held = (await turn.state()).held
+                if held is None or held.state != State.ASKING_CONSENT or held.data.get("reminded"):
+                    continue  # answered, or reminded by another process, meanwhile
+                if await self._replies.remind(
+                    turn, dataclasses.replace(held, thread_ref=due.thread_ref)
+                ):
+                    sent += 1
+                await turn.hold(
+                    state=State.ASKING_CONSENT,
+                    ttl=self.hold_ttl(held.channel),
+                    contact=held.contact,
+                    texts=held.texts,
+                    data={"reminded": True},
+                    previous=held,
+                )
+        if sent and self._on_queued is not None:
+            self._on_queued()
+        return sent
 
     async def expire_holds(self, now: datetime | None = None) -> int:
         """Purge holds nobody answered; where we wrote to ask, say that nothing was kept."""

@@ -27,6 +27,7 @@ class Purpose(enum.StrEnum):
     NOTICE = "notice"
     NOTHING_HELD = "nothing_held"  # a bare yes or no to a thread that no longer exists
     CHECK_ANSWER = "check_answer"  # a reply we could not read as yes or no: did you mean yes?
+    REMINDER = "reminder"  # the one reminder before an unanswered hold expires
 
 
 # The outbox reference each purpose is queued under: a thread's reply replaces nothing, and an
@@ -39,6 +40,7 @@ REFERENCE = {
     Purpose.NOTICE: "notice",
     Purpose.NOTHING_HELD: "reply",
     Purpose.CHECK_ANSWER: "check",
+    Purpose.REMINDER: "check",
 }
 
 

@@ -144,6 +144,16 @@ class ParentReplies:
             return True
         return False
 
+    async def remind(self, turn: TurnStore, held: HeldItem) -> bool:
+        """The one reminder before a hold expires, to a parent we asked."""
+        composer = self._composers.get(held.channel)
+        if composer is None or held.contact is None or not held.data.get("asked", False):
+            return False
+        notes = held.data.get("notes", {})
+        payload = composer.compose(Purpose.REMINDER, held.thread_ref, notes, None, held.expires_at)
+        await turn.queue(held.contact.value, payload, REFERENCE[Purpose.REMINDER])
+        return True
+
     async def expired(self, turn: TurnStore, held: HeldItem) -> bool:
         """A hold nobody answered: its request is dropped, and where we asked, the parent is
         told that nothing was kept."""

@@ -29,6 +29,7 @@ REQUIRED = (
     "declined_email",
     "nothing_held_email",
     "check_answer_email",
+    "reminder_email",
     "consent_question_web",
     "consent_button_yes",
     "consent_button_no",

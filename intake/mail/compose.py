@@ -104,17 +104,20 @@ def check_answer(
     domain: str,
     link: str,
     in_reply_to: str | None,
+    reminder: bool = False,
 ) -> dict:
-    """After a reply we could not read as yes or no: did you mean yes? (Once per thread.)"""
+    """After a reply we could not read as yes or no: did you mean yes? Or, before a hold
+    expires, the one reminder. (Each once per thread.)"""
     body = "\n\n".join(
         (
-            wording["check_answer_email"],
+            wording["reminder_email" if reminder else "check_answer_email"],
             f"{wording['email_link_line']}\n{link}",
             wording["email_danger_line"],
             subject_ref(token),
         )
     )
-    return _payload("check_answer", sender, reply_subject(token), body, token, domain, in_reply_to)
+    purpose = "reminder" if reminder else "check_answer"
+    return _payload(purpose, sender, reply_subject(token), body, token, domain, in_reply_to)
 
 
 def declined(

@@ -41,13 +41,14 @@ class MailReplies:
             return compose.nothing_held(
                 w, token=thread_ref, in_reply_to=first.get("reply_to"), **common
             )
-        if purpose is Purpose.CHECK_ANSWER:
+        if purpose in (Purpose.CHECK_ANSWER, Purpose.REMINDER):
             assert expires_at is not None
             return compose.check_answer(
                 w,
                 token=thread_ref,
                 link=self.consent_link(thread_ref, expires_at),
                 in_reply_to=(latest or {}).get("reply_to") or first.get("reply_to"),
+                reminder=purpose is Purpose.REMINDER,
                 **common,
             )
         if purpose is Purpose.CONSENT_REQUEST:

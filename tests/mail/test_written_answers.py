@@ -94,3 +94,40 @@ async def test_an_unclear_reply_gets_one_did_you_mean_yes_and_never_two(
     [*_, acknowledged] = await gw.relay.wait_for(3)
     assert "keep a record" in acknowledged.get_content()
     assert len((await _sar(gw))["consent_records"]) == 1
+
+
+async def test_one_reminder_before_an_unanswered_hold_expires(mail_gateway: MailGateway):
+    """Day five of seven: one reminder with the link; never a second; never after an answer."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from storage.tables import PendingItem
+
+    gw = mail_gateway
+    await _asked(gw)
+    assert await gw.services.gateway.remind_holds() == 0  # too soon
+    async with gw.services.db.transaction() as session:  # five days pass
+        row = await session.scalar(select(PendingItem))
+        row.created_at -= timedelta(days=5)
+        row.expires_at -= timedelta(days=5)
+    assert await gw.services.gateway.remind_holds() == 1
+    [_, reminder] = await gw.relay.wait_for(2)
+    body = reminder.get_content()
+    assert "We have not heard back" in body and "/consent/" in body
+    assert reminder["In-Reply-To"] and "[Ref:" in str(reminder["Subject"])
+    assert await gw.services.gateway.remind_holds() == 0  # once per thread
+    assert (await gw.send(reply_to(reminder, "yes")))[0] == 250  # and the reminder is answerable
+    [*_, acknowledged] = await gw.relay.wait_for(3)
+    assert "keep a record" in acknowledged.get_content()
+    assert len((await _sar(gw))["consent_records"]) == 1
+
+
+async def test_machines_are_never_reminded(mail_gateway: MailGateway):
+    gw = mail_gateway
+    auto = parent_mail("Out of office until Monday.")
+    auto["Auto-Submitted"] = "auto-replied"
+    assert (await gw.send(auto))[0] == 250
+    await asyncio.sleep(0.2)
+    assert gw.relay.messages == []
+    assert await gw.services.records.pending.due_for_reminder(0.0) == []
