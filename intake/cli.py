@@ -340,8 +340,13 @@ async def _signed_in(db: Database, args: argparse.Namespace):  # noqa: ANN202
 
     from storage.staff import StaffStore
 
-    if args.password_stdin:
+    if args.password_stdin or not sys.stdin.isatty():
+        # no terminal to ask on (a script, a pipe): the password is the first line of stdin
         password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise CommandError(
+                "no password: give it on stdin (with --password-stdin), or run this in a terminal"
+            )
     else:
         password = getpass.getpass("Password: ")
     staff = await StaffStore(db).verify(args.staff, password)

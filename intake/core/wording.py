@@ -97,7 +97,7 @@ def period_words(seconds: float) -> str:
     elif hours >= 1:
         count, unit = hours, "hour"
     else:
-        return f"{max(1, int(seconds // 60))} minutes"
+        count, unit = max(1, int(seconds // 60)), "minute"
     number = _NUMBERS[count - 1] if count <= len(_NUMBERS) else str(count)
     return f"{number} {unit}{'s' if count != 1 else ''}"
 

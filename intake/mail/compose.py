@@ -19,6 +19,7 @@ from intake.mail.parsing import clean_header
 from intake.mail.threads import message_id, subject_ref
 
 SERVICE_NAME = "Parent Partnership Service"
+AUTO_GENERATED = frozenset({"safeguarding_alert", "staff_warning"})  # not replies to anyone
 _MSGID_OK = re.compile(r"^[^<>\s\"\\,;]{1,250}@[^<>\s\"\\,;]{1,250}$")
 
 
@@ -230,8 +231,11 @@ def build_message(recipient: str, payload: dict, fallback_domain: str) -> EmailM
     if refs:
         msg["References"] = " ".join(f"<{r}>" for r in refs)
     if payload.get("auto"):
-        # RFC 3834: an automatic reply says so, and asks other responders not to answer it.
-        msg["Auto-Submitted"] = "auto-replied"
+        # RFC 3834: an automatic message says so, and asks other responders not to answer it.
+        # A reply to a parent's mail is "auto-replied"; one the service starts itself (an alert
+        # to the lead, a warning to the admin) is "auto-generated", which filters do not bin.
+        started = payload.get("purpose") in AUTO_GENERATED
+        msg["Auto-Submitted"] = "auto-generated" if started else "auto-replied"
         msg["X-Auto-Response-Suppress"] = "All"
     msg.set_content(payload.get("body", ""), cte="quoted-printable")
     return msg
