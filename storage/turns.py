@@ -177,9 +177,12 @@ class ThreadTurn:
             conversation_id, body, session=self._s, **how
         )
 
-    async def close_conversation(self, conversation_id: str) -> None:
+    async def close_conversation(self, conversation_id: str, *, withdrawn: bool = False) -> None:
+        """The call ended; or (withdrawn) the parent took back their consent: erased at once."""
         await self._write()
-        await self._r.conversations.close(conversation_id, session=self._s)
+        end = self._r.conversations.withdraw if withdrawn else self._r.conversations.close
+        await end(conversation_id, session=self._s)
+        self.purged = self.purged or withdrawn
 
     async def request_callback(self, conversation_id: str) -> None:
         await self._write()
@@ -203,12 +206,8 @@ class ThreadTurn:
             self.purged = True
 
     async def queued(self, purpose: str) -> bool:
-        found = await self._s.scalar(
-            select(OutboxItem.id)
-            .where(OutboxItem.reference == self.reference(purpose), OutboxItem.status == "queued")
-            .limit(1)
-        )
-        return found is not None
+        waiting = (OutboxItem.reference == self.reference(purpose), OutboxItem.status == "queued")
+        return await self._s.scalar(select(OutboxItem.id).where(*waiting).limit(1)) is not None
 
     async def allow_auto_reply(self, contact: Contact, per_hour: int) -> bool:
         await self._write()

@@ -199,6 +199,12 @@ class Gateway:
             answer = read_written(_answerable(inbound))
             kind = EventKind.ANSWER if answer is not None else kind
 
+        if inbound.choice is Answer.NO and conversation is not None:
+            # A no after a yes (the consent page again): consent is withdrawn, and the
+            # conversation erased at once; a safeguarding concern stays, and the lead is told.
+            await turn.close_conversation(conversation.id, withdrawn=True)
+            reply = self._reply(inbound, Action.NOTHING, State.DECLINED, None, raised)
+            return _with(reply, answer=Answer.NO, withdrawn=True), False
         if inbound.choice is not None and state is not State.ASKING_CONSENT:
             # A button on a page for a thread that has moved on: nothing to record.
             return self._reply(inbound, Action.NOTHING, state, conversation, raised), False

@@ -82,6 +82,7 @@ class Reply:
     callback_offer: bool = False  # the parent may be offered a call-back (consented, reachable)
     repeated: bool = False  # this turn was handled before (a redelivery): nothing new kept
     stale: bool = False  # a bare yes or no to a thread that is gone: nothing to answer, kept
+    withdrawn: bool = False  # a no after a yes: the parent's conversation is erased
 
     @property
     def consented(self) -> bool:

@@ -30,6 +30,8 @@ REQUIRED = (
     "nothing_held_email",
     "check_answer_email",
     "reminder_email",
+    "withdrawn_web",
+    "withdraw_button",
     "consent_question_web",
     "consent_button_yes",
     "consent_button_no",

@@ -146,6 +146,8 @@ class MailService:
         choice = Answer.YES if yes else Answer.NO
         reply = await self.gateway.handle(Inbound(EMAIL, token, Turn.ANSWER, choice=choice))
         log_event(log, "consent_by_link", channel="email", outcome=choice.value)
+        if reply.withdrawn:
+            return "withdrawn"
         if reply.state is State.CONSENTED:
             return "consented"
         return "declined" if reply.answer is Answer.NO else "gone"

@@ -106,8 +106,15 @@ async def consent_page(request: web.Request) -> web.Response:
     if link is None:
         return _invalid()
     state = await service.link_state(link.token)
-    if state == "consented":
-        return _page("Thank you", "<p>You have already said we may keep a record.</p>")
+    if state == "consented":  # they may change their mind: a no now withdraws consent
+        return _page(
+            "You said we may keep a record",
+            "<p>If you have changed your mind, we will delete your messages and details.</p>"
+            "<form method='post'>"
+            f"<input type='hidden' name='form' value='{form_token(service.keyring, link.token)}'>"
+            f"<button name='choice' value='no'>{escape(service.wording['withdraw_button'])}"
+            "</button></form>",
+        )
     if state != "asking":
         return _page("Nothing is held", _paragraphs(service.wording["declined_email"]))
     w = service.wording
@@ -141,6 +148,10 @@ async def consent_choice(request: web.Request) -> web.Response:
     if choice not in ("yes", "no"):
         return _page("Please choose", "<p>Please go back and choose yes or no.</p>", status=400)
     state = await service.answer_by_link(link.token, choice == "yes")
+    if state == "withdrawn":
+        return _page(
+            "You have withdrawn your consent", _paragraphs(service.wording["withdrawn_web"])
+        )
     if state == "consented":
         return _page("Thank you", _paragraphs(service.wording["consented_voice"]))
     return _page("Nothing was kept", _paragraphs(service.wording["declined_email"]))

@@ -131,7 +131,10 @@ class MemoryTurn:
         conversation.messages.append((direction, body, turn_key))
         return uuid.uuid4().hex
 
-    async def close_conversation(self, conversation_id: str) -> None:
+    async def close_conversation(self, conversation_id: str, *, withdrawn: bool = False) -> None:
+        if withdrawn:
+            self.store.conversations.pop(self._key, None)
+            return
         self._conversation(conversation_id).closed = True
 
     async def request_callback(self, conversation_id: str) -> None:
