@@ -130,7 +130,13 @@ def build_services(
         decline_reply_ttl=settings.decline_reply_ttl,
     )
     replies = MailReplies(
-        wording, db.keyring, address=settings.mail_address, public_url=settings.public_url
+        wording,
+        db.keyring,
+        address=settings.mail_address,
+        public_url=settings.public_url,
+        phone=settings.service_phone,
+        hours=hours.spoken(),
+        childrens_services=settings.childrens_services_number,
     )
     mail = MailService(
         gateway,

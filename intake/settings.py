@@ -50,6 +50,9 @@ class Settings:
     mail_authserv_id: str | None = None  # the upstream server's Authentication-Results id
     decline_reply_ttl: timedelta = timedelta(seconds=3600)
     require_mfa: frozenset[str] = frozenset()  # roles that must use a second factor
+    service_phone: str | None = None  # given in every email to a parent
+    childrens_services_number: str | None = None  # given to a parent who disclosed risk
+    out_of_hours_number: str | None = None  # where 0 reaches out of hours
     emergency_message: str = (
         "Nobody from our safeguarding team can take your call right now. If a child is in danger,"
         " please hang up and call 999 now. You can also call the NSPCC helpline on 0808 800 5000."
@@ -99,6 +102,9 @@ class Settings:
             mail_authserv_id=env.get("INTAKE_MAIL_AUTHSERV_ID") or None,
             decline_reply_ttl=timedelta(seconds=_int(env, "INTAKE_DECLINE_REPLY_TTL", 3600)),
             require_mfa=_roles(env, "INTAKE_REQUIRE_MFA"),
+            service_phone=_phone(env, "INTAKE_SERVICE_PHONE"),
+            childrens_services_number=_phone(env, "INTAKE_CHILDRENS_SERVICES_NUMBER"),
+            out_of_hours_number=_phone(env, "INTAKE_OUT_OF_HOURS_NUMBER"),
         )
 
     @property

@@ -258,7 +258,7 @@ class Gateway:
                 await turn.release("no_answer" if asking else None)
         elif transition.state is State.ASKING_CONSENT:
             queued = await self._keep_asking(
-                turn, inbound, held, contact, transition, turn_key, repeated
+                turn, inbound, held, contact, transition, turn_key, repeated, raised
             )
         if inbound.turn is Turn.HANGUP:
             await turn.forget_answers()  # what was said back to the caller goes with the call
@@ -291,6 +291,7 @@ class Gateway:
         transition: Transition,
         turn_key: str | None,
         repeated: bool,
+        raised: Raised | None = None,
     ) -> bool:
         """Still waiting for an answer: hold what was said, and ask (once) where we write."""
         texts, keys = list(held.texts) if held else [], list(_data(held, "turns", ()))
@@ -304,6 +305,8 @@ class Gateway:
         if not _data(held, "asked", False) and self._replies.writes_back(inbound.channel):
             expires = held.expires_at if held else utcnow() + self.hold_ttl(inbound.channel)
             first = {**_data(held, "notes", {}), **data.get("notes", {})}
+            if raised is not None:  # its own opening first: we heard, and who will be in touch
+                first["concern"] = "yes"
             asked = await self._replies.ask(turn, inbound, held, contact, first, expires)
             data["asked"] = queued = asked
         elif repeated:

@@ -32,6 +32,7 @@ REQUIRED = (
     "reminder_email",
     "withdrawn_web",
     "withdraw_button",
+    "email_concern_opening",
     "consent_question_web",
     "consent_button_yes",
     "consent_button_no",

@@ -9,15 +9,32 @@ from datetime import datetime
 from intake.core.ports import Purpose
 from intake.core.wording import Wording
 from intake.mail import compose
+from intake.mail.compose import readable_phone
 from intake.mail.threads import sign_link
 from storage.crypto import Keyring
 
 
 class MailReplies:
     def __init__(
-        self, wording: Wording, keyring: Keyring, *, address: str, public_url: str
+        self,
+        wording: Wording,
+        keyring: Keyring,
+        *,
+        address: str,
+        public_url: str,
+        phone: str | None = None,
+        hours: str | None = None,
+        childrens_services: str | None = None,
     ) -> None:
         self.wording = wording
+        # every email says how to reach a person without writing (and so without a record)
+        self.contact_line = (
+            f"To talk to an adviser, call {readable_phone(phone)}"
+            + (f" ({hours})." if hours else ".")
+            if phone
+            else None
+        )
+        self.childrens_services = readable_phone(childrens_services) if childrens_services else None
         self.keyring = keyring
         self.address = address.strip().lower()
         self.domain = self.address.rpartition("@")[2] or "localhost"
@@ -27,6 +44,27 @@ class MailReplies:
         return f"{self.public_url}/consent/{sign_link(self.keyring, token, expires_at)}"
 
     def compose(
+        self,
+        purpose: Purpose,
+        thread_ref: str,
+        first: Mapping[str, str],
+        latest: Mapping[str, str] | None,
+        expires_at: datetime | None,
+    ) -> dict:
+        payload = self._compose(purpose, thread_ref, first, latest, expires_at)
+        if self.contact_line:
+            payload["body"] = f"{payload['body'].rstrip()}\n\n{self.contact_line}"
+        return payload
+
+    def concern_opening(self) -> str:
+        """First, for a message that raised a safeguarding concern: we heard, who will be in
+        touch, and where to get help now."""
+        text = self.wording["email_concern_opening"]
+        if self.childrens_services:
+            text += f" You can also call children's services on {self.childrens_services}."
+        return text
+
+    def _compose(
         self,
         purpose: Purpose,
         thread_ref: str,
@@ -58,6 +96,7 @@ class MailReplies:
                 token=thread_ref,
                 link=self.consent_link(thread_ref, expires_at),
                 in_reply_to=first.get("reply_to"),
+                opening=self.concern_opening() if first.get("concern") else None,
                 **common,
             )
         in_reply_to = (latest or {}).get("reply_to") or first.get("reply_to")

@@ -73,5 +73,15 @@ class OfficeHours:
             match = _PART.match(part)
             if match:
                 days = names[match["d1"]] + (f" to {names[match['d2']]}" if match["d2"] else "")
-                out.append(f"{days}, {match['t1']} to {match['t2']}")
+                out.append(f"{days}, {_clock(match['t1'])} to {_clock(match['t2'])}")
         return "; ".join(out)
+
+
+def _clock(hhmm: str) -> str:
+    """ "09:00" as people say and write it: "9am"; "17:30": "5:30pm"; "12:00": "12 noon"."""
+    hour, minute = (int(x) for x in hhmm.split(":"))
+    if (hour, minute) == (12, 0):
+        return "12 noon"
+    suffix = "am" if hour < 12 else "pm"
+    shown = hour % 12 or 12
+    return f"{shown}{suffix}" if minute == 0 else f"{shown}:{minute:02d}{suffix}"
