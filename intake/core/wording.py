@@ -33,6 +33,7 @@ REQUIRED = (
     "withdrawn_web",
     "withdraw_button",
     "email_concern_opening",
+    "out_of_hours_handover",
     "consent_question_web",
     "consent_button_yes",
     "consent_button_no",

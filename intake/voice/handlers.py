@@ -369,12 +369,21 @@ class VoiceAdapter:
         )
 
     def _to_adviser(self, call: Call, callback_offer: bool) -> VoiceResponse:
+        """A person: an adviser in office hours; out of hours the council's out-of-hours line
+        when there is one (INTAKE_OUT_OF_HOURS_NUMBER), else the hours and a call-back."""
         adviser = self._settings.adviser_number
         if adviser and self._hours.open_at(self._clock()):
             return twiml.dial(
                 [self._w["adviser_handover"]],
                 adviser,
                 call.next(f"{BASE}/dialled", tier="adviser"),
+                self._caller_id,
+            )
+        if self._settings.out_of_hours_number:
+            return twiml.dial(
+                [self._w["out_of_hours_handover"]],
+                self._settings.out_of_hours_number,
+                call.next(f"{BASE}/dialled", tier="out_of_hours"),
                 self._caller_id,
             )
         return self._after_hours(call, [], callback_offer)

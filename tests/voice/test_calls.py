@@ -269,3 +269,18 @@ async def test_zero_reaches_a_person_from_any_question(gateway: Gateway):
     assert "call you back" in offer_callback.spoken
     booked = await late.answer(offer_callback, digits="1")
     assert "help@pps.example.org" in booked.spoken  # and the service's email, always
+
+
+async def test_out_of_hours_zero_reaches_the_councils_out_of_hours_line(gateway: Gateway):
+    """The greeting's "press 0 to speak to a person" holds at night when the council has an
+    out-of-hours line (INTAKE_OUT_OF_HOURS_NUMBER), for a caller who said no too."""
+    import dataclasses
+
+    voice = gateway.services.voice
+    voice._settings = dataclasses.replace(voice._settings, out_of_hours_number="+441632960777")
+    gateway.clock[0] = CLOSED
+    call = gateway.call("+447911555031")
+    declined = await call.answer(await call.start(), digits="2")
+    person = await call.answer(declined, digits="0")
+    assert person.dial_number == "+441632960777"
+    assert "out-of-hours line" in person.spoken
