@@ -269,6 +269,12 @@ class Gateway:
         if raised is not None:
             action = Action.CONNECT_SAFEGUARDING
         reply = self._reply(inbound, action, transition.state, conversation, raised)
+        unheard = Effect.DISCARD_HOLD in effects and answer not in (Answer.NO, Answer.PERSON)
+        if unheard and action is Action.HELP_WITHOUT_RECORDS and inbound.channel is Channel.VOICE:
+            # no answer we could hear: say what happened, never answer a "no" not given
+            reply = _with(
+                reply, say=(self.wording["no_answer_voice"], self.wording["how_can_we_help"])
+            )
         consented = transition.state is State.CONSENTED
         return (
             _with(

@@ -20,6 +20,7 @@ REQUIRED = (
     "consent_reprompt_voice",
     "consented_voice",
     "declined_voice",
+    "no_answer_voice",
     "how_can_we_help",
     "risk_handover",
     "adviser_handover",
@@ -83,11 +84,12 @@ class Wording:
         the consent link's page, with that page's question and buttons)."""
         if str(channel) == Channel.VOICE:
             return f"{self['greeting']}\n{self['consent_question_voice']}"
-        notice = f"{self['notice_title']}\n\n{self['notice']}\n\n"
+        notice = f"{self['notice_title']}\n\n{self['notice']}"
         if method is ConsentMethod.WEB_PAGE:
             buttons = f"[{self['consent_button_yes']}] [{self['consent_button_no']}]"
-            return f"{notice}{self['consent_question_web']}\n{buttons}"
-        return f"{notice}{self['consent_question_email']}"
+            return f"{notice}\n\n{self['consent_question_web']}\n{buttons}"
+        # the question first, the details after: a parent reads the first lines
+        return f"{self['consent_question_email']}\n\n{notice}"
 
 
 _NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")

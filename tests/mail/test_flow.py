@@ -147,7 +147,8 @@ async def test_post_no_on_the_link_keeps_nothing(mail_gateway: MailGateway):
     sar = await _sar(gw)
     assert sar["conversations"] == [] and sar["pending_hold"] == []
     [_, declined] = await gw.relay.wait_for(2)
-    assert "We have not kept your message" in declined.get_content()
+    assert "We have deleted your message" in declined.get_content()
+    assert "unless you told us a child may be at risk" in declined.get_content()
 
 
 async def _assert_no_trace(gw: MailGateway, caplog: pytest.LogCaptureFixture) -> None:
@@ -169,7 +170,7 @@ async def test_no_reply_leaves_nothing(mail_gateway: MailGateway, caplog):
     assert (await gw.send(reply_to(request, "No thank you")))[0] == 250
     [_, declined] = await gw.relay.wait_for(2)
     assert declined["In-Reply-To"] and "consent@" in str(declined["References"])
-    assert "anonymously" in declined.get_content()
+    assert "without giving your name" in declined.get_content()
     await _assert_no_trace(gw, caplog)
     tallies = {(c, o): n for _, c, o, n in await gw.services.records.tallies.all()}
     assert tallies[("email", "declined")] == 1

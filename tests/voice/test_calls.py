@@ -40,7 +40,7 @@ async def test_yes_path_keeps_consent_and_words_and_sar_returns_them(gateway: Ga
     call = gateway.call("+447911100200")
     greeting = await call.start()
     after_yes = await call.answer(greeting, speech="yeah that's fine")
-    assert "keep a record" in after_yes.spoken and "see what we hold" in after_yes.spoken
+    assert "keep a record" in after_yes.spoken and "ask to see it" in after_yes.spoken
     assert "Why we keep information about you" in after_yes.spoken
     how = await call.answer(after_yes, speech="no thanks")
     assert "How can we help" in how.spoken
@@ -242,7 +242,7 @@ async def test_consented_caller_can_have_the_notice_emailed_after_a_read_back(ga
     [item] = await outbox.claim(limit=5)
     assert item.recipient == "jane_smith@example.org"
     assert item.payload["subject"] == "Why we keep information about you"
-    assert "right to see everything" in item.payload["body"]
+    assert "ask to see everything we hold" in item.payload["body"]
     held = sar(gateway, "+447911555050")
     assert "jane_smith@example.org" in held["conversations"][0]["messages"][-1]["text"]
 
