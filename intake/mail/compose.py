@@ -98,17 +98,22 @@ def consent_request(
 ) -> dict:
     """The one consent request of a thread; after a message that raised a safeguarding
     concern, `opening` comes first (we heard, who will be in touch, where to get help now)."""
-    body = "\n\n".join(
+    words = (*((opening,) if opening else ()), wording.consent_text("email"))
+    body = _asking(wording, words, link, token)
+    return _payload(
+        "consent_request", sender, reply_subject(token), body, token, domain, in_reply_to
+    )
+
+
+def _asking(wording: Wording, words: tuple[str, ...], link: str, token: str) -> str:
+    """A message that asks the consent question: its words, the link, 999, the reference."""
+    return "\n\n".join(
         (
-            *((opening,) if opening else ()),
-            wording.consent_text("email"),
+            *words,
             f"{wording['email_link_line']}\n{link}",
             wording["email_danger_line"],
             subject_ref(token),
         )
-    )
-    return _payload(
-        "consent_request", sender, reply_subject(token), body, token, domain, in_reply_to
     )
 
 
@@ -124,14 +129,8 @@ def check_answer(
 ) -> dict:
     """After a reply we could not read as yes or no: did you mean yes? Or, before a hold
     expires, the one reminder. (Each once per thread.)"""
-    body = "\n\n".join(
-        (
-            wording["reminder_email" if reminder else "check_answer_email"],
-            f"{wording['email_link_line']}\n{link}",
-            wording["email_danger_line"],
-            subject_ref(token),
-        )
-    )
+    words = (wording["reminder_email" if reminder else "check_answer_email"],)
+    body = _asking(wording, words, link, token)
     purpose = "reminder" if reminder else "check_answer"
     return _payload(purpose, sender, reply_subject(token), body, token, domain, in_reply_to)
 
