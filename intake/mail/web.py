@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from intake.mail.compose import SERVICE_NAME
 from intake.mail.service import MailService
 from intake.mail.threads import form_token, verify_link
 
@@ -69,11 +70,15 @@ def _paragraphs(text: str) -> str:
     return "".join(f"<p>{escape(p)}</p>" for p in text.split("\n\n") if p.strip())
 
 
-def _invalid() -> web.Response:
+def _invalid(request: web.Request) -> web.Response:
+    """An expired or unknown link: say plainly what happened to the message, and how to get
+    help again (nothing about any thread)."""
+    service = request.app[MAIL]
     return _page(
-        "This link is not valid",
-        "<p>This link has expired or is not valid. If you wrote to us, nothing more is needed: "
-        "if we have not heard from you, we delete your message.</p>",
+        "This link has expired",
+        "<p>This link has expired or is not valid. If you wrote to us and did not answer, we "
+        "have deleted your message and kept nothing.</p>"
+        f"<p>To get help, write to us again at {escape(service.address)}.</p>",
         status=404,
     )
 
@@ -104,7 +109,7 @@ async def consent_page(request: web.Request) -> web.Response:
     service = request.app[MAIL]
     link = verify_link(service.keyring, request.match_info["token"])
     if link is None:
-        return _invalid()
+        return _invalid(request)
     state = await service.link_state(link.token)
     if state == "consented":  # they may change their mind: a no now withdraws consent
         return _page(
@@ -118,13 +123,19 @@ async def consent_page(request: web.Request) -> web.Response:
     if state != "asking":
         return _page("Nothing is held", _paragraphs(service.wording["declined_email"]))
     w = service.wording
-    # Exactly the words a consent record made here keeps (Wording.consent_text, web page).
+    deadline = f"{link.expires_at:%A %-d %B}"
+    # Exactly the words a consent record made here keeps (Wording.consent_text, web page). The
+    # question is the legend of the choice, so a screen reader reads it with the buttons.
     body = (
-        _paragraphs(w["notice"]) + f"<p><strong>{escape(w['consent_question_web'])}</strong></p>"
-        "<form method='post'>"
+        f"<p>{escape(SERVICE_NAME)}</p>"
+        + _paragraphs(w["notice"])
+        + "<form method='post'><fieldset>"
+        f"<legend><strong>{escape(w['consent_question_web'])}</strong></legend>"
+        f"<p>Please choose by {deadline}. If you do not, we delete your message.</p>"
         f"<input type='hidden' name='form' value='{form_token(service.keyring, link.token)}'>"
         f"<button name='choice' value='yes'>{escape(w['consent_button_yes'])}</button>"
-        f"<button name='choice' value='no'>{escape(w['consent_button_no'])}</button></form>"
+        f"<button name='choice' value='no'>{escape(w['consent_button_no'])}</button>"
+        "</fieldset></form>"
     )
     return _page(w["notice_title"], body)
 
@@ -133,7 +144,7 @@ async def consent_choice(request: web.Request) -> web.Response:
     service = request.app[MAIL]
     link = verify_link(service.keyring, request.match_info["token"])
     if link is None:
-        return _invalid()
+        return _invalid(request)
     if not _same_origin(request):
         return _refused()
     try:
@@ -153,5 +164,5 @@ async def consent_choice(request: web.Request) -> web.Response:
             "You have withdrawn your consent", _paragraphs(service.wording["withdrawn_web"])
         )
     if state == "consented":
-        return _page("Thank you", _paragraphs(service.wording["consented_voice"]))
+        return _page("Your answer is saved", _paragraphs(service.wording["consented_voice"]))
     return _page("Nothing was kept", _paragraphs(service.wording["declined_email"]))

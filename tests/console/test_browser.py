@@ -184,7 +184,7 @@ async def _consent_in_browser(browser: Browser, served: Served, before: int) -> 
     parent = await (await browser.new_context()).new_page()
     await parent.goto(link)
     await parent.get_by_role("button", name=re.compile("^Yes")).click()
-    await expect(parent.get_by_role("heading", name="Thank you")).to_be_visible()
+    await expect(parent.get_by_role("heading", name="Your answer is saved")).to_be_visible()
 
 
 async def test_a_concern_reaches_the_leads_open_queue_and_is_acknowledged(
