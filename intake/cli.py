@@ -8,6 +8,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 
 from intake.settings import Settings, SettingsError
 from nlp.model import ModelFileError
@@ -203,11 +204,37 @@ def _simulate_email(settings: Settings, args: argparse.Namespace) -> int:
         subject=args.subject,
         ref=args.ref,
     )
+    started = datetime.now(UTC)
     try:
-        return asyncio.run(send_email(settings.smtp_host, settings.smtp_port, msg, sys.stdout))
+        code = asyncio.run(send_email(settings.smtp_host, settings.smtp_port, msg, sys.stdout))
     except OSError as exc:
         where = f"{settings.smtp_host}:{settings.smtp_port}"
         raise CommandError(f"cannot reach the gateway's SMTP server at {where}") from exc
+    if code == 0 and settings.smtp_relay is None:
+        asyncio.run(_show_reply(settings, args.sender, started))
+    return code
+
+
+async def _show_reply(settings: Settings, sender: str, since: datetime) -> None:
+    """With no relay, nothing is sent: show the reply the parent would receive, from the
+    outbox, so a newcomer sees the whole exchange."""
+    from intake.app import open_database
+    from storage.outbox import Outbox
+
+    db = await open_database(settings)
+    try:
+        for _ in range(50):  # the gateway queues its reply in the same turn: a moment at most
+            waiting = await Outbox(db).waiting_for(sender, since)
+            if waiting:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await db.close()
+    for payload in waiting:
+        print("\nThe reply the parent would receive (no relay is set, so it waits in the outbox):")
+        print(f"Subject: {payload.get('subject', '')}\n\n{payload.get('body', '').strip()}")
+    if not waiting:
+        print("\nNo reply was queued for this sender (see the gateway's log for why).")
 
 
 def _rotate_key(settings: Settings, args: argparse.Namespace) -> int:

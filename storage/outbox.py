@@ -76,6 +76,24 @@ class Outbox:
             await s.execute(statement)
         return item_id
 
+    async def waiting_for(self, recipient: str, since: datetime) -> list[dict]:
+        """The payloads queued for one address since a time, oldest first, without taking
+        them: what `intake simulate email` shows when there is no relay to send them."""
+        async with self._db.sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(OutboxItem)
+                    .where(OutboxItem.status == "queued", OutboxItem.created_at >= since)
+                    .order_by(OutboxItem.created_at)
+                )
+            ).all()
+        wanted = recipient.strip().lower()
+        return [
+            json.loads(self._cipher.open(r.payload_enc, PAYLOAD, r.id))
+            for r in rows
+            if self._cipher.open(r.recipient_enc, RECIPIENT, r.id).lower() == wanted
+        ]
+
     async def has_queued(self, reference: str) -> bool:
         async with self._db.sessions() as session:
             found = await session.scalar(

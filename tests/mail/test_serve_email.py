@@ -128,3 +128,42 @@ async def test_serve_simulate_consent_and_sar(tmp_path: Path, relay: Relay):
         if serve.returncode is None:
             serve.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(serve.wait(), 30) == 0
+
+
+async def test_simulate_email_without_a_relay_shows_the_reply_the_parent_would_get(tmp_path: Path):
+    http_port, smtp_port = _free_port(), _free_port()
+    env = clean_env(
+        INTAKE_DATA_DIR=str(tmp_path / "var"),
+        INTAKE_HTTP_PORT=str(http_port),
+        INTAKE_SMTP_PORT=str(smtp_port),
+    )
+    serve = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "intake",
+        "serve",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(600):
+                try:
+                    async with http.get(f"http://127.0.0.1:{http_port}/readyz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+        code, out, err = await _intake(
+            env, "simulate", "email", "--from", "pat@example.org", "--text", "Help with an EHCP"
+        )
+        assert code == 0 and out.startswith("250"), (out, err)
+        assert "The reply the parent would receive" in out
+        assert "May we keep a record" in out and "[Ref:" in out
+    finally:
+        if serve.returncode is None:
+            serve.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(serve.wait(), 30) == 0
