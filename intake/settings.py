@@ -54,8 +54,8 @@ class Settings:
     childrens_services_number: str | None = None  # given to a parent who disclosed risk
     out_of_hours_number: str | None = None  # where 0 reaches out of hours
     emergency_message: str = (
-        "Nobody from our safeguarding team can take your call right now. If a child is in danger,"
-        " please hang up and call 999 now. You can also call the NSPCC helpline on 0808 800 5000."
+        "Nobody from our safeguarding team can answer just now. They have been told, and someone"
+        " will call you back today. If a child is in danger now, call 999."
     )
 
     @classmethod

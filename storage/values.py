@@ -59,6 +59,15 @@ class Role(enum.StrEnum):
     MAINTAINER = "maintainer"
 
 
+def readable_phone(e164: str) -> str:
+    """A number as people write it in the UK: "+441632960001" as "01632 960001"."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
 def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     """Return E.164 or raise InvalidContact."""
     try:

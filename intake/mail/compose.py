@@ -14,8 +14,6 @@ import secrets
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 
-import phonenumbers
-
 from intake.core.wording import Wording
 from intake.mail.parsing import clean_header
 from intake.mail.threads import message_id, subject_ref
@@ -30,15 +28,6 @@ def reply_subject(token: str) -> str:
     From: must not make us mail the forger's text to someone else (threading rides on
     In-Reply-To, References and the Ref)."""
     return f"Your message to the {SERVICE_NAME} {subject_ref(token)}"
-
-
-def readable_phone(e164: str) -> str:
-    """A number as people write it in the UK: "+441632960001" as "01632 960001"."""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 def safe_msgid(value: str | None) -> str | None:

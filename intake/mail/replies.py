@@ -9,9 +9,9 @@ from datetime import datetime
 from intake.core.ports import Purpose
 from intake.core.wording import Wording
 from intake.mail import compose
-from intake.mail.compose import readable_phone
 from intake.mail.threads import sign_link
 from storage.crypto import Keyring
+from storage.values import readable_phone
 
 
 class MailReplies:

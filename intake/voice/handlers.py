@@ -35,7 +35,7 @@ from intake.voice.replay import ReplayRecord, fingerprint
 from intake.voice.signature import TwilioSignature, read_signed_form
 from intake.voice.spoken_email import parse_spoken_email, speak_email
 from storage.crypto import FieldCipher, Keyring
-from storage.values import Channel, Contact, OnCallEntry, next_on_call, utcnow
+from storage.values import Channel, Contact, OnCallEntry, next_on_call, readable_phone, utcnow
 
 log = logging.getLogger("intake.voice")
 
@@ -434,16 +434,22 @@ class VoiceAdapter:
         )
 
     def _emergency(self, call: Call) -> VoiceResponse:
-        """Nobody on call answered: the configured emergency message, then an adviser if any."""
+        """Nobody on call answered: the caller hears that the team knows and will call back
+        today, and where to get help now (children's services, when the council gives the
+        number); then an adviser in office hours. Never "hang up" followed by a dial."""
+        words = [self._settings.emergency_message]
+        if self._settings.childrens_services_number:
+            number = readable_phone(self._settings.childrens_services_number)
+            words.append(f"You can also call children's services on {number}.")
         adviser = self._settings.adviser_number
         if adviser and self._hours.open_at(self._clock()):
             return twiml.dial(
-                [self._settings.emergency_message],
+                [*words, self._w["adviser_handover"]],
                 adviser,
                 call.next(f"{BASE}/dialled", tier="adviser"),
                 self._caller_id,
             )
-        return twiml.speak_and_hang_up([self._settings.emergency_message])
+        return twiml.speak_and_hang_up([*words, self._w["goodbye"]])
 
     def _failsafe(self) -> VoiceResponse:
         """Built without the database: the adviser line in hours, else the last known lead."""

@@ -153,8 +153,16 @@ async def test_unanswered_lead_falls_through_to_deputy_then_emergency_message(ga
     to_deputy = await call.dial_result(to_lead, "no-answer")
     assert to_deputy.dial_number == DEPUTY
     gateway.clock[0] = CLOSED
+    import dataclasses
+
+    voice = gateway.services.voice
+    voice._settings = dataclasses.replace(
+        voice._settings, childrens_services_number="+441632960999"
+    )
     last = await call.dial_result(to_deputy, "busy")
     assert "999" in last.spoken and last.hangup
+    assert "call you back today" in last.spoken and "hang up" not in last.spoken.lower()
+    assert "children's services on 01632 960999" in last.spoken
 
 
 async def test_nobody_on_call_gives_the_emergency_message(gateway: Gateway):
