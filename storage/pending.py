@@ -192,26 +192,27 @@ class PendingHold:
         await self._db.erase_freed_pages()
         return len(expired)
 
-    async def due_for_reminder(self, window: float, now: datetime | None = None) -> list[HeldItem]:
-        """Holds still asking for an answer that have passed `window` (a fraction, e.g. 0.7) of
-        their life and have not been reminded: for the one reminder before a hold expires. The
-        thread reference comes from the hold (it is never stored apart from it)."""
+    async def due_for_reminder(
+        self, channel: Channel, expiring_before: datetime, now: datetime | None = None
+    ) -> list[HeldItem]:
+        """Holds of a channel still asking for an answer, asked and not yet reminded, that
+        expire before `expiring_before`: for the one reminder before a hold expires. Only those
+        are decrypted. The thread reference comes from the hold (never stored apart from it)."""
         now = now or utcnow()
+        due_soon = select(_TABLE).where(
+            _TABLE.c.state == ASKING,
+            _TABLE.c.channel == str(channel),
+            _TABLE.c.expires_at > now,
+            _TABLE.c.expires_at <= expiring_before,
+        )
         async with self._db.sessions() as session:
-            rows = (
-                await session.execute(
-                    select(_TABLE).where(_TABLE.c.state == ASKING, _TABLE.c.expires_at > now)
-                )
-            ).all()
-        due = []
-        for row in rows:
-            item = self.view(row, "")
-            life = (item.expires_at - item.created_at).total_seconds()
-            if item.data.get("reminded") or not item.data.get("asked") or life <= 0:
-                continue
-            if (now - item.created_at).total_seconds() >= window * life:
-                due.append(dataclasses.replace(item, thread_ref=str(item.data.get("thread", ""))))
-        return due
+            rows = (await session.execute(due_soon)).all()
+        items = (self.view(row, "") for row in rows)
+        return [
+            dataclasses.replace(item, thread_ref=str(item.data.get("thread", "")))
+            for item in items
+            if item.data.get("asked") and not item.data.get("reminded")
+        ]
 
     async def erase_after_commit(self, wait: bool) -> None:
         if wait:

@@ -88,7 +88,7 @@ class Gateway:
         on_concern: Callable[[str], None] | None = None,
         on_queued: Callable[[], None] | None = None,
         on_activity: Callable[[str], None] | None = None,
-        due_for_reminder: Callable[[float], Awaitable[list[HeldItem]]] | None = None,
+        due_for_reminder: Callable[[Channel, datetime], Awaitable[list[HeldItem]]] | None = None,
         composers: Mapping[Channel, ReplyComposer] | None = None,
         replies_per_hour: int = REPLIES_PER_HOUR,
         in_hours: Callable[[], bool] = lambda: True,
@@ -386,7 +386,9 @@ class Gateway:
         if self._due_for_reminder is None:
             return 0
         sent = 0
-        for due in await self._due_for_reminder(REMIND_AT):
+        # every email hold lives hold_ttl: due once less than (1 - REMIND_AT) of it is left
+        left = self.hold_ttl(Channel.EMAIL) * (1 - REMIND_AT)
+        for due in await self._due_for_reminder(Channel.EMAIL, utcnow() + left):
             if not due.thread_ref:
                 continue
             async with self._threads.begin(due.channel, due.thread_ref) as turn:

@@ -130,4 +130,9 @@ async def test_machines_are_never_reminded(mail_gateway: MailGateway):
     assert (await gw.send(auto))[0] == 250
     await asyncio.sleep(0.2)
     assert gw.relay.messages == []
-    assert await gw.services.records.pending.due_for_reminder(0.0) == []
+    from datetime import timedelta
+
+    from storage.values import Channel, utcnow
+
+    whenever = utcnow() + timedelta(days=365)
+    assert await gw.services.records.pending.due_for_reminder(Channel.EMAIL, whenever) == []
