@@ -93,7 +93,9 @@ def build_services(
         if db.is_sqlite
         else db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     )
-    wording = current_wording().for_service(settings.pending_ttl.total_seconds())
+    wording = current_wording().for_service(
+        settings.pending_ttl.total_seconds(), settings.retention_days
+    )
     domain = settings.mail_address.rpartition("@")[2] or "localhost"
     mail_sender = OutboxSender(records.outbox, settings.smtp_relay, domain=domain, metrics=metrics)
     try:
@@ -128,6 +130,7 @@ def build_services(
         due_for_reminder=records.pending.due_for_reminder,
         in_hours=lambda: hours.open_at(clock()),
         decline_reply_ttl=settings.decline_reply_ttl,
+        callbacks=records.callbacks,
     )
     replies = MailReplies(
         wording,
@@ -422,6 +425,7 @@ async def _purge(services: Services, stop: asyncio.Event) -> None:
         "auto_reply_rate_limit": records.reply_limit.purge_expired,
         "outbox_expired": records.outbox.purge_expired,
         "reminders": services.gateway.remind_holds,
+        "callbacks": records.callbacks.expire,
     }
     await run_purge_worker(purges, services.settings.purge_interval, stop, services.metrics)
 

@@ -53,6 +53,7 @@ class Settings:
     service_phone: str | None = None  # given in every email to a parent
     childrens_services_number: str | None = None  # given to a parent who disclosed risk
     out_of_hours_number: str | None = None  # where 0 reaches out of hours
+    retention_days: int | None = None  # closed conversations older than this are purged
     emergency_message: str = (
         "Nobody from our safeguarding team can answer just now. They have been told, and someone"
         " will call you back today. If a child is in danger now, call 999."
@@ -105,6 +106,7 @@ class Settings:
             service_phone=_phone(env, "INTAKE_SERVICE_PHONE"),
             childrens_services_number=_phone(env, "INTAKE_CHILDRENS_SERVICES_NUMBER"),
             out_of_hours_number=_phone(env, "INTAKE_OUT_OF_HOURS_NUMBER"),
+            retention_days=_int(env, "INTAKE_RETENTION_DAYS", 0) or None,
         )
 
     @property

@@ -16,10 +16,10 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
-from storage.conversations import BODY, CONTACT, NAME, Conversations
+from storage.conversations import ANSWER, BODY, CONTACT, NAME, Conversations
 from storage.database import Database, new_id
 from storage.outbox import Outbox
-from storage.tables import Concern, Conversation, Message, OutboxItem, Staff
+from storage.tables import Concern, ConsentRecord, Conversation, Message, OutboxItem, Staff
 from storage.values import Contact, utcnow
 
 # the most serious tier of the concerns on a conversation's thread, for its badge
@@ -60,11 +60,22 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True)
+class ConsentSummary:
+    """How the parent agreed: when, how, under which wording, and in their own words."""
+
+    method: str
+    given_at: datetime
+    wording_version: str
+    words: str | None
+
+
+@dataclass(frozen=True)
 class CaseView:
     item: QueueItem
     details: dict[str, str]
     timeline: tuple[TimelineEntry, ...]
     callback_requested_at: datetime | None
+    consent: ConsentSummary | None = None
 
 
 class Casework:
@@ -88,6 +99,7 @@ class Casework:
             if item is None:
                 raise LookupError(conversation_id)
             row = await session.get(Conversation, conversation_id)
+            given = await session.get(ConsentRecord, row.consent_id)
             messages = (
                 await session.execute(
                     select(Message, Staff.name, OutboxItem.status)
@@ -115,7 +127,13 @@ class Casework:
             )
             timeline = tuple(sorted((*timeline, asked), key=lambda e: e.at))
         details = self._conversations.details_of(row.id, row.details_enc)
-        return CaseView(item, details, timeline, row.callback_requested_at)
+        consent = given and ConsentSummary(
+            given.method,
+            given.given_at,
+            given.wording_version,
+            self._cipher.open_optional(given.answer_enc, ANSWER, given.id),
+        )
+        return CaseView(item, details, timeline, row.callback_requested_at, consent)
 
     async def claim(self, conversation_id: str, staff_id: str) -> None:
         await self._change(

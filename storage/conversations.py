@@ -29,6 +29,7 @@ CONTACT = "conversations.contact"
 NAME = "conversations.name"
 DETAILS = "conversations.details"
 BODY = "messages.body"
+ANSWER = "consent_records.answer"
 _CONVERSATIONS = Conversation.__table__
 _MESSAGES = Message.__table__
 
@@ -106,6 +107,9 @@ class Conversations:
                         method=str(consent.method),
                         wording_version=consent.wording_version,
                         wording_text=consent.wording_text,
+                        answer_enc=self._cipher.seal_optional(
+                            consent.answer_words, ANSWER, consent_id
+                        ),
                         given_at=consent.given_at,
                     )
                 )
@@ -289,7 +293,7 @@ class Conversations:
             await s.execute(delete(_MESSAGES).where(_MESSAGES.c.conversation_id == conversation_id))
             await s.execute(delete(_CONVERSATIONS).where(_CONVERSATIONS.c.id == conversation_id))
             withdrawn = update(ConsentRecord).where(ConsentRecord.id == row.consent_id)
-            await s.execute(withdrawn.values(withdrawn_at=now))
+            await s.execute(withdrawn.values(withdrawn_at=now, answer_enc=None))
             await audit.record(s, actor, "conversation.withdrawn", "conversation", conversation_id)
 
     async def view(self, conversation_id: str) -> ConversationView:

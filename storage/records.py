@@ -3,6 +3,7 @@ needs to hand out. Each store has one job in its own module; this only wires the
 
 from __future__ import annotations
 
+from storage.callbacks import Callbacks
 from storage.concerns import ConcernStore
 from storage.conversations import Conversations
 from storage.database import Database
@@ -25,7 +26,8 @@ class Records:
         self.tallies = Tallies(db)
         self.pending = PendingHold(db, self.keys, self.tallies)
         self.conversations = Conversations(db, self.keys, self.tallies)
-        self.access = SubjectAccess(db, self.keys, self.conversations, self.pending)
+        self.callbacks = Callbacks(db, self.keys)
+        self.access = SubjectAccess(db, self.keys, self.conversations, self.pending, self.callbacks)
         self.concerns = ConcernStore(db, self.keys, self.tallies)
         self.outbox = Outbox(db)
         self.reply_limit = AutoReplyLimit(db, self.keys)

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import Table, select, update
 
-from storage import concerns, conversations, key_material, outbox, pending, replays
+from storage import callbacks, concerns, conversations, key_material, outbox, pending, replays
 from storage.database import Database
 from storage.staff import TOTP_SECRET
 from storage.tables import (
+    CallbackRequest,
     Concern,
+    ConsentRecord,
     Conversation,
     KeyMaterial,
     Message,
@@ -52,6 +54,12 @@ SEALED = (
         },
     ),
     Sealed(Message.__table__, "id", {"body_enc": conversations.BODY}),
+    Sealed(ConsentRecord.__table__, "id", {"answer_enc": conversations.ANSWER}),
+    Sealed(
+        CallbackRequest.__table__,
+        "id",
+        {"phone_enc": callbacks.PHONE, "answer_enc": callbacks.ANSWER},
+    ),
     Sealed(PendingItem.__table__, "id", {"payload_enc": pending.PAYLOAD}),
     Sealed(
         Concern.__table__,

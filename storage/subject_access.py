@@ -14,8 +14,9 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from storage import audit
+from storage.callbacks import Callbacks
 from storage.concerns import DECISION, EVIDENCE
-from storage.conversations import Conversations, ConversationView
+from storage.conversations import ANSWER, Conversations, ConversationView
 from storage.database import Database
 from storage.keys import LookupKeys
 from storage.pending import PendingHold
@@ -40,11 +41,13 @@ class SubjectAccess:
         keys: LookupKeys,
         conversations: Conversations,
         pending: PendingHold,
+        callbacks: Callbacks,
     ) -> None:
         self._db = db
         self._keys = keys
         self._conversations = conversations
         self._pending = pending
+        self._callbacks = callbacks
 
     async def export(self, contact: Contact, staff_id: str, role: Role) -> dict:
         """Everything held about `contact`, for a member of staff who handles requests."""
@@ -93,7 +96,7 @@ class SubjectAccess:
             for row in rows:
                 consent = await session.get(ConsentRecord, row.consent_id)
                 if consent is not None:
-                    consents.append(_consent_json(consent))
+                    consents.append(self._consent_json(consent))
                 view = await self._conversations.view_of(session, row)
                 if row.id in held_back or row.thread_hash in held_back:
                     withheld.extend(_withheld_messages(view))
@@ -116,6 +119,9 @@ class SubjectAccess:
                     item["texts"] = list(self._pending.view(p, "").texts)
                 held.append(item)
             released = [self._released(c) for c in concerns if c.released_at is not None]
+            owed = []
+            if contact.kind == "phone":
+                owed = await self._callbacks.for_subject(contact, session=session)
             await audit.record(
                 session,
                 staff_id,
@@ -131,8 +137,21 @@ class SubjectAccess:
             "consent_records": consents,
             "conversations": conversations,
             "pending_hold": held,
+            "callback_requests": owed,
             "safeguarding_concerns": released,
             "withheld": withheld,
+        }
+
+    def _consent_json(self, row: ConsentRecord) -> dict:
+        return {
+            "id": row.id,
+            "channel": row.channel,
+            "method": row.method,
+            "answer_words": self._db.cipher.open_optional(row.answer_enc, ANSWER, row.id),
+            "wording_version": row.wording_version,
+            "wording_text": row.wording_text,
+            "given_at": row.given_at.isoformat(),
+            "withdrawn_at": row.withdrawn_at.isoformat() if row.withdrawn_at else None,
         }
 
     def _released(self, row: Concern) -> dict:
@@ -161,18 +180,6 @@ def _withheld_messages(view: ConversationView) -> list[dict]:
         }
         for m in view.messages
     ]
-
-
-def _consent_json(row: ConsentRecord) -> dict:
-    return {
-        "id": row.id,
-        "channel": row.channel,
-        "method": row.method,
-        "wording_version": row.wording_version,
-        "wording_text": row.wording_text,
-        "given_at": row.given_at.isoformat(),
-        "withdrawn_at": row.withdrawn_at.isoformat() if row.withdrawn_at else None,
-    }
 
 
 def _conversation_json(view: ConversationView, *, messages: bool = True) -> dict:

@@ -93,6 +93,7 @@ class ConsentRecord(Base):
     method: Mapped[str] = mapped_column(String(16))
     wording_version: Mapped[str] = mapped_column(String(40))
     wording_text: Mapped[str] = mapped_column(Text)
+    answer_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # the parent's own words
     given_at: Mapped[datetime] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -307,8 +308,7 @@ class WebhookReplay(Base):
 
 
 class AutoReplyRateLimit(Base):
-    """One row per automatic reply sent to an address in the last hour, by keyed hash only:
-    the automatic-reply limit, shared by every gateway process. Rows older than an hour go."""
+    """An automatic reply sent to an address (keyed hash) in the last hour: the shared limit."""
 
     __tablename__ = "auto_reply_rate_limit"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -317,8 +317,7 @@ class AutoReplyRateLimit(Base):
 
 
 class KeyMaterial(Base):
-    """Keys that must outlive a change of the secret key (the look-up and signing keys), sealed
-    under it like any field, so the database maintainer cannot read them either."""
+    """Keys that must outlive a change of the secret key (look-up, signing), sealed under it."""
 
     __tablename__ = "key_material"
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -327,12 +326,25 @@ class KeyMaterial(Base):
 
 
 class ProcessHeartbeat(Base):
-    """Each running gateway process, the key it seals under, and when it last said so: the
-    health page's worker heartbeats, and what `intake rotate-key` checks before it retires a
-    key that a process might still be writing with."""
+    """Each running process, the key it seals under and when it last said so (for rotate-key)."""
 
     __tablename__ = "process_heartbeats"
     process: Mapped[str] = mapped_column(String(128), primary_key=True)
     key_id: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class CallbackRequest(Base):
+    """A caller who said no to a record but yes to a call-back: the number, sealed, under its
+    own consent, kept only until the call is made. The id is the call's keyed hash: one a call."""
+
+    __tablename__ = "callback_requests"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    phone_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    wording_version: Mapped[str] = mapped_column(String(40))
+    wording_text: Mapped[str] = mapped_column(Text)
+    answer_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    method: Mapped[str] = mapped_column(String(16))
+    phone_hash: Mapped[str] = mapped_column(String(64), index=True)  # for a subject access
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -129,6 +129,7 @@ class ConsentGiven:
     wording_text: str
     given_at: datetime
     thread_ref: str
+    answer_words: str | None = None  # what the parent said or pressed: "yeah go on then"
 
     def __post_init__(self) -> None:
         if not self.wording_version or not self.wording_text:

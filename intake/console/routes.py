@@ -36,6 +36,7 @@ def register_console(app: web.Application, zone: str = "Europe/London") -> None:
     add.add_post("/console/sign-in", auth.sign_in)
     add.add_post("/console/sign-out", auth.sign_out)
     add.add_get("/console/events", queue.events)
+    add.add_post("/console/callbacks/{id}/made", queue.callback_made)
     add.add_get(CONVERSATION, conversation.conversation)
     for verb in ("claim", "unclaim", "close", "reopen", "note", "reply"):
         add.add_post(f"{CONVERSATION}/{verb}", getattr(conversation, verb))

@@ -16,8 +16,16 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
-from intake.core.answers import BARE_ANSWER, Answer, answer_rest, interpret, read_written
+from intake.core.answers import (
+    BARE_ANSWER,
+    Answer,
+    answer_rest,
+    answer_sentence,
+    interpret,
+    read_written,
+)
 from intake.core.ports import (
+    CallbackStore,
     Purpose,
     ReplyComposer,
     ThreadConversationView,
@@ -58,6 +66,8 @@ VOICE_HOLD_TTL = timedelta(hours=2)
 LONG_TEXT = 4_000  # characters; longer texts are assessed off the event loop
 REMIND_AT = 0.7  # of a hold's life: the one reminder before it expires (day 5 of 7)
 EXCERPT_CONTEXT = 60  # characters kept either side of a risk phrase in a concern
+STORY_WORDS = 6  # words: said instead of an answer, this many or more is the caller's story
+SURE_ENOUGH = 0.5  # speech recognition's confidence below which a spoken yes is checked once
 
 _EVENTS = {
     Turn.START: EventKind.START,
@@ -93,6 +103,7 @@ class Gateway:
         replies_per_hour: int = REPLIES_PER_HOUR,
         in_hours: Callable[[], bool] = lambda: True,
         decline_reply_ttl: timedelta = DECLINE_REPLY_TTL,
+        callbacks: CallbackStore | None = None,
     ) -> None:
         self._threads = threads
         self._risk = risk
@@ -105,6 +116,7 @@ class Gateway:
         self._on_activity = on_activity  # a consented conversation changed: staff may look
         self._due_for_reminder = due_for_reminder
         self._in_hours = in_hours
+        self._callbacks = callbacks
         self._replies = ParentReplies(composers, self._metrics, replies_per_hour, decline_reply_ttl)
 
     def add_composer(self, channel: Channel, composer: ReplyComposer) -> None:
@@ -192,9 +204,13 @@ class Gateway:
             state = State(held.state) if held is not None else State.NEW
         turn_key = _turn_key(inbound.turn_id)
         held_keys = list(held.data.get("turns", ())) if held else []
-        answer, kind = None, _EVENTS[inbound.turn]
+        answer, kind, story = None, _EVENTS[inbound.turn], False
         if inbound.turn is Turn.ANSWER:
             answer = inbound.choice or interpret(inbound.digits, inbound.text)
+            spoken = inbound.channel is Channel.VOICE and not (inbound.digits or inbound.choice)
+            if state is State.ASKING_CONSENT and spoken:
+                answer, story = _heard(inbound, answer, held)
+                kind = EventKind.MESSAGE if story else kind
         elif inbound.reading is Reading.WRITTEN and state is State.ASKING_CONSENT:
             answer = read_written(_answerable(inbound))
             kind = EventKind.ANSWER if answer is not None else kind
@@ -224,15 +240,18 @@ class Gateway:
         queued = False
         conversation_id = conversation.id if conversation else None
 
+        told = False  # the parent has said what they need already: not asked again
         if Effect.RECORD_CONSENT in effects:
             texts = held.texts if held else ()
             conversation_id = await turn.open_conversation(
                 self._consent(inbound), contact, texts, tuple(held_keys), _details(inbound, held)
             )
             written = _answerable(inbound)
-            if kind is not _EVENTS[inbound.turn] and answer_rest(written):
-                # A written yes with more words: the rest is the parent's message, kept too.
+            if (kind is not _EVENTS[inbound.turn] and answer_rest(written)) or _says_more(inbound):
+                # A yes with more words: the rest is the parent's message, kept too.
                 await turn.add_message(conversation_id, inbound.text, turn_key=turn_key)
+                told = True
+            told = told or bool(texts)
             queued = await self._replies.answer(turn, Purpose.ACKNOWLEDGED, inbound, held, contact)
         elif Effect.KEEP_TEXT in effects and conversation_id and inbound.text:
             stored = await turn.add_message(
@@ -258,7 +277,7 @@ class Gateway:
                 await turn.release("no_answer" if asking else None)
         elif transition.state is State.ASKING_CONSENT:
             queued = await self._keep_asking(
-                turn, inbound, held, contact, transition, turn_key, repeated, raised
+                turn, inbound, held, contact, transition, turn_key, repeated, raised, story
             )
         if inbound.turn is Turn.HANGUP:
             await turn.forget_answers()  # what was said back to the caller goes with the call
@@ -266,9 +285,18 @@ class Gateway:
         action = Action.NOTHING
         for effect in effects:
             action = _ACTION_FOR.get(effect, action)
+        if told and action is Action.ASK_HOW_TO_HELP and inbound.channel is Channel.VOICE:
+            action = Action.ROUTE_TO_ADVISER  # consented, and what they need is kept already
         if raised is not None:
             action = Action.CONNECT_SAFEGUARDING
         reply = self._reply(inbound, action, transition.state, conversation, raised)
+        if story and raised is None:  # heard, and kept for now: then the one question
+            w = self.wording
+            reply = _with(
+                reply,
+                action=Action.ASK_AGAIN,
+                say=(w["story_heard_voice"], w["consent_question_voice"]),
+            )
         unheard = Effect.DISCARD_HOLD in effects and answer not in (Answer.NO, Answer.PERSON)
         if unheard and action is Action.HELP_WITHOUT_RECORDS and inbound.channel is Channel.VOICE:
             # no answer we could hear: say what happened, never answer a "no" not given
@@ -281,8 +309,11 @@ class Gateway:
                 reply,
                 conversation_id=conversation_id if consented else None,
                 answer=answer if answer in (Answer.YES, Answer.NO) else None,
-                callback_offer=consented
-                and (conversation.has_contact if conversation else contact is not None),
+                callback_question=self._callback_words(
+                    consented,
+                    conversation.has_contact if conversation else contact is not None,
+                    inbound.contact,
+                ),
                 repeated=repeated,
             ),
             queued,
@@ -298,6 +329,7 @@ class Gateway:
         turn_key: str | None,
         repeated: bool,
         raised: Raised | None = None,
+        story: bool = False,
     ) -> bool:
         """Still waiting for an answer: hold what was said, and ask (once) where we write."""
         texts, keys = list(held.texts) if held else [], list(_data(held, "turns", ()))
@@ -305,6 +337,10 @@ class Gateway:
             texts.append(inbound.text)
             keys.append(turn_key)
         data = {"reprompts": transition.reprompts, "thread": inbound.thread_ref, "turns": keys}
+        if story:
+            data["story"] = True
+        if inbound.confidence is not None and inbound.turn is Turn.ANSWER:
+            data["checked_yes"] = bool(_data(held, "checked_yes", False)) or _unsure_yes(inbound)
         if held is None and inbound.notes:
             data["notes"] = dict(inbound.notes)
         queued = False
@@ -346,19 +382,55 @@ class Gateway:
             return State.CONSENTED
         return State(found.held.state) if found.held is not None else State.NEW
 
-    async def may_offer_callback(self, channel: Channel, thread_ref: str) -> bool:
-        """A call-back is offered only to a consented parent we can reach."""
+    async def callback_question(
+        self, channel: Channel, thread_ref: str, contact: Contact | None
+    ) -> str | None:
+        """What to ask a caller we could ring back, or None. Everyone is offered one: a
+        consented caller on their record's number; anyone else calling from a number under a
+        consent of its own, the number kept only for that call."""
         async with self._threads.begin(channel, thread_ref) as turn:
             found = await turn.state()
-        return found.conversation is not None and found.conversation.has_contact
+        consented = found.conversation is not None
+        reachable = consented and found.conversation.has_contact
+        return self._callback_words(consented, reachable, contact)
 
-    async def request_callback(self, channel: Channel, thread_ref: str) -> bool:
+    def _callback_words(
+        self, consented: bool, reachable: bool, contact: Contact | None
+    ) -> str | None:
+        if consented:
+            return self.wording["callback_offer"] if reachable else None
+        if self._callbacks is not None and contact is not None and contact.kind == "phone":
+            return self.wording["callback_offer_unrecorded"]
+        return None
+
+    async def request_callback(
+        self, channel: Channel, thread_ref: str, answer: Inbound | None = None
+    ) -> bool:
+        """The caller said yes to a call-back: on the record when there is one, else their
+        number alone, under the consent they just gave (`answer`: the turn that said yes)."""
         async with self._threads.begin(channel, thread_ref) as turn:
             found = await turn.state()
-            if found.conversation is None or not found.conversation.has_contact:
-                return False
-            await turn.request_callback(found.conversation.id)
+            if found.conversation is not None:
+                if not found.conversation.has_contact:
+                    return False
+                await turn.request_callback(found.conversation.id)
+                return True
+        contact = answer.contact if answer is not None else None
+        if self._callbacks is None or contact is None or contact.kind != "phone":
+            return False
+        consent = dataclasses.replace(
+            self._consent(answer),
+            wording_text=self.wording["callback_offer_unrecorded"],
+        )
+        await self._callbacks.keep(consent, contact)
+        if self._on_activity is not None:
+            self._on_activity("callback")
         return True
+
+    @property
+    def offers_notice(self) -> bool:
+        """Whether "Why we keep information about you" can be emailed to a caller."""
+        return self._replies.writes_back(Channel.EMAIL)
 
     async def send_notice(
         self, channel: Channel, thread_ref: str, address: str, turn_id: str | None = None
@@ -426,7 +498,7 @@ class Gateway:
 
     # -- helpers ---------------------------------------------------------------------------------
     def _consent(self, inbound: Inbound) -> ConsentGiven:
-        """The one place a consent record's method and wording are chosen."""
+        """The one place a consent record's method, wording and the parent's words are chosen."""
         method = _method_for(inbound)
         return ConsentGiven(
             channel=inbound.channel,
@@ -435,7 +507,16 @@ class Gateway:
             wording_text=self.wording.consent_text(inbound.channel, method),
             given_at=inbound.received_at,
             thread_ref=inbound.thread_ref,
+            answer_words=self._answer_words(inbound, method),
         )
+
+    def _answer_words(self, inbound: Inbound, method: ConsentMethod) -> str:
+        """The parent's own words of consent, as given: "yeah go on then", "pressed 1"."""
+        if method is ConsentMethod.KEYPAD:
+            return f"pressed {(inbound.digits or '').strip()[:1]}"
+        if method is ConsentMethod.WEB_PAGE:
+            return f'chose "{self.wording["consent_button_yes"]}"'
+        return answer_sentence(_answerable(inbound))[:200]
 
     def _reply(
         self,
@@ -522,6 +603,34 @@ def _method_for(inbound: Inbound) -> ConsentMethod:
     return ConsentMethod.EMAIL_REPLY
 
 
+def _heard(inbound: Inbound, answer: Answer, held: HeldItem | None) -> tuple[Answer, bool]:
+    """How a spoken answer to the consent question is taken, as a person would: a yes the
+    recogniser was unsure of is checked once; words that are neither yes nor no but tell the
+    caller's story (the first time) are heard and kept pending the answer, not met with
+    "Sorry, I didn't catch that"."""
+    if answer is Answer.YES and _unsure_yes(inbound) and not _data(held, "checked_yes", False):
+        return Answer.UNCLEAR, False
+    words = len((inbound.text or "").split())
+    if answer is Answer.UNCLEAR and words >= STORY_WORDS and not _data(held, "story", False):
+        return answer, True
+    return answer, False
+
+
+def _unsure_yes(inbound: Inbound) -> bool:
+    return (
+        inbound.confidence is not None
+        and inbound.confidence < SURE_ENOUGH
+        and interpret(None, inbound.text) is Answer.YES
+    )
+
+
+def _says_more(inbound: Inbound) -> bool:
+    """A spoken yes that goes on to say what the caller needs ("yes, it's about his EHCP")."""
+    if inbound.channel is not Channel.VOICE or inbound.digits or not inbound.text:
+        return False
+    return len(inbound.text.split()) > BARE_ANSWER or len(answer_rest(inbound.text).split()) >= 3
+
+
 def _answerable(inbound: Inbound) -> str:
     return (inbound.answer_text if inbound.answer_text is not None else inbound.text) or ""
 
@@ -535,14 +644,14 @@ def _data(held: HeldItem | None, key: str, default: object) -> object:
 
 
 def _unclear_reply(inbound: Inbound, held: HeldItem | None) -> bool:
-    """A written reply after we asked that was neither yes nor no, the first such on the
-    thread (a parent writing more is asked once, never again)."""
+    """A written reply after we asked that was neither yes nor no (or said nothing of its
+    own: a signature, our email quoted back), the first such on the thread (a parent writing
+    more is asked once, never again)."""
     return (
         held is not None
         and inbound.reading is Reading.WRITTEN
         and bool(_data(held, "asked", False))
         and not _data(held, "checked", False)
-        and bool(_answerable(inbound).strip())
     )
 
 

@@ -141,6 +141,12 @@ class TurnStore(Protocol):
         ...
 
 
+class CallbackStore(Protocol):
+    """Call-backs owed to callers who said no to a record (storage.callbacks)."""
+
+    async def keep(self, consent: ConsentGiven, phone: Contact) -> str: ...
+
+
 OnExpired = Callable[[TurnStore, HeldItem], Awaitable[None]]
 
 

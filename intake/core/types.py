@@ -41,6 +41,7 @@ class Inbound:
     answer_text: str | None = None  # where a written answer is read (a reply without quotes)
     turn_id: str | None = None  # the channel's identity for this turn, so a retry is kept once
     notes: dict[str, str] | None = None  # what the channel needs to reply (a subject, an id)
+    confidence: float | None = None  # speech recognition's own confidence in `text`
     in_reply: bool = False  # the parent answered one of our messages (cited our reference)
     # The channel's own checks say the sender is not who they claim (mail failing DMARC):
     # still assessed for risk and held, but never written to automatically (no backscatter).
@@ -79,7 +80,7 @@ class Reply:
     concern_id: str | None = None
     concern_severity: str | None = None  # immediate | concern | review, with concern_id
     answer: Answer | None = None  # the consent answer read in this turn, if it was one
-    callback_offer: bool = False  # the parent may be offered a call-back (consented, reachable)
+    callback_question: str | None = None  # what to ask if a call-back is offered; None: none
     repeated: bool = False  # this turn was handled before (a redelivery): nothing new kept
     stale: bool = False  # a bare yes or no to a thread that is gone: nothing to answer, kept
     withdrawn: bool = False  # a no after a yes: the parent's conversation is erased

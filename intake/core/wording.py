@@ -56,6 +56,12 @@ REQUIRED = (
     "email_danger_line",
     "email_expired_line",
     "email_expired_help",
+    "retention_line",
+    "retention_line_unset",
+    "story_heard_voice",
+    "before_handover",
+    "noted",
+    "callback_offer_unrecorded",
 )
 
 
@@ -71,12 +77,22 @@ class Wording:
     def __getitem__(self, key: str) -> str:
         return self.texts[key]
 
-    def for_service(self, hold_seconds: float) -> Wording:
-        """The texts with this installation's settings filled in (how long mail is held), so
-        consent records keep exactly what the parent read."""
+    def for_service(self, hold_seconds: float, retention_days: int | None = None) -> Wording:
+        """The texts with this installation's settings filled in (how long mail is held, how
+        long records are kept), so consent records keep exactly what the parent read."""
         period = period_words(hold_seconds)
+        if retention_days:
+            kept = self.texts["retention_line"].replace(
+                "{retention_period}", retention_words(retention_days)
+            )
+        else:
+            kept = self.texts["retention_line_unset"]
         return Wording(
-            self.version, {k: v.replace("{hold_period}", period) for k, v in self.texts.items()}
+            self.version,
+            {
+                k: v.replace("{hold_period}", period).replace("{retention}", kept)
+                for k, v in self.texts.items()
+            },
         )
 
     def consent_text(self, channel: Channel | str, method: ConsentMethod | None = None) -> str:
@@ -106,6 +122,16 @@ def period_words(seconds: float) -> str:
         count, unit = max(1, int(seconds // 60)), "minute"
     number = _NUMBERS[count - 1] if count <= len(_NUMBERS) else str(count)
     return f"{number} {unit}{'s' if count != 1 else ''}"
+
+
+def retention_words(days: int) -> str:
+    """A retention period as a parent reads it: "two years", "six months", "90 days"."""
+    for size, unit in ((365, "year"), (30, "month")):
+        if days >= size and days % size == 0:
+            count = days // size
+            number = _NUMBERS[count - 1] if count <= len(_NUMBERS) else str(count)
+            return f"{number} {unit}{'s' if count != 1 else ''}"
+    return f"{days} day{'s' if days != 1 else ''}"
 
 
 def load_wording(path: Path) -> Wording:

@@ -90,6 +90,19 @@ class Call:
             Channel.VOICE, self.sid, turn, contact=self.contact, turn_id=self.turn_id, **kw
         )
 
+    def answer(self) -> Inbound:
+        """What the caller said or pressed to a question, with the recogniser's confidence."""
+        return self.inbound(
+            Turn.ANSWER, text=self.speech, digits=self.digits, confidence=self.confidence
+        )
+
+    @property
+    def confidence(self) -> float | None:
+        try:
+            return float(self.form["Confidence"]) if self.speech else None
+        except (KeyError, ValueError):
+            return None
+
     @property
     def speech(self) -> str | None:
         value = self.form.get("SpeechResult")
@@ -207,9 +220,7 @@ class VoiceAdapter:
         return await self._turn(call, call.inbound(Turn.START))
 
     async def _consent(self, call: Call) -> Answered:
-        return await self._turn(
-            call, call.inbound(Turn.ANSWER, text=call.speech, digits=call.digits)
-        )
+        return await self._turn(call, call.answer())
 
     async def _turn(self, call: Call, inbound: Inbound) -> Answered:
         """A turn for the core, its Reply spoken as TwiML and kept with the turn (one
@@ -225,10 +236,8 @@ class VoiceAdapter:
         if call.digits == "0":
             return await self._person(call)
         if call.speech is None:
-            if call.query.get("again"):
-                # twice silent: a person, not a loop
-                offer = await self._gateway.may_offer_callback(Channel.VOICE, call.sid)
-                return self._to_adviser(call, offer)
+            if call.query.get("again"):  # twice silent: a person, not a loop
+                return await self._to_adviser(call)
             return twiml.ask(
                 [
                     "Are you still there?",
@@ -241,13 +250,28 @@ class VoiceAdapter:
         return await self._turn(call, call.inbound(Turn.MESSAGE, text=call.speech))
 
     async def _notice(self, call: Call) -> VoiceResponse | Answered:
+        """Offered once a consented caller has said what they need, before an adviser."""
+        if (kept := await self._keep_other_words(call)) is not None:
+            return kept
         if concern := await self._screen(call):
             return await self._safeguarding(call, concern)
         if call.digits == "0":
             return await self._person(call)
         if interpret(call.digits, call.speech) is Answer.YES:
             return self._ask_address(call, retry=False)
-        return self._ask_for_help(call, [self._w["see_what_we_hold"]])
+        return await self._to_adviser(call)
+
+    async def _keep_other_words(self, call: Call) -> VoiceResponse | None:
+        """Words said to a yes-or-no question that are neither: what the caller said, kept
+        (for a consented caller) and assessed like any other, and then a person."""
+        if not call.speech or call.digits or interpret(None, call.speech) is not Answer.UNCLEAR:
+            return None
+        reply = await self._gateway.handle(call.inbound(Turn.MESSAGE, text=call.speech))
+        if reply.concern_id:
+            return await self._safeguarding(
+                call, Raised(reply.concern_id, reply.concern_severity or "concern")
+            )
+        return await self._to_adviser(call)
 
     def _ask_address(self, call: Call, retry: bool) -> VoiceResponse:
         params = {"r": "1"} if retry else {}
@@ -266,9 +290,7 @@ class VoiceAdapter:
             return await self._person(call)
         address = parse_spoken_email(call.speech or "")
         if address is None:
-            return self._ask_for_help(
-                call, [self._w["notice_not_understood"], self._w["see_what_we_hold"]]
-            )
+            return await self._to_adviser(call, [self._w["notice_not_understood"]])
         sealed = base64.urlsafe_b64encode(self._cipher.seal(address, NOTICE, call.sid)).decode()
         confirm = self._w["notice_confirm"].format(address=speak_email(address))
         retried = {"r": "1"} if call.query.get("r") else {}
@@ -281,25 +303,38 @@ class VoiceAdapter:
             return await self._person(call)
         if interpret(call.digits, call.speech) is not Answer.YES:
             if call.query.get("r"):  # heard wrong twice: an adviser can send it later
-                return self._ask_for_help(call, [self._w["notice_not_understood"]])
+                return await self._to_adviser(call, [self._w["notice_not_understood"]])
             return self._ask_address(call, retry=True)
         try:
             address = self._cipher.open(
                 base64.urlsafe_b64decode(call.query.get("a", "")), NOTICE, call.sid
             )
         except (ValueError, InvalidTag):  # altered or from another call
-            return self._ask_for_help(call, [self._w["notice_not_understood"]])
+            return await self._to_adviser(call, [self._w["notice_not_understood"]])
         if not await self._gateway.send_notice(Channel.VOICE, call.sid, address, call.turn_id):
-            return self._ask_for_help(call, [self._w["notice_not_understood"]])
-        return self._ask_for_help(call, [self._w["notice_queued"], self._w["see_what_we_hold"]])
+            return await self._to_adviser(call, [self._w["notice_not_understood"]])
+        return await self._to_adviser(call, [self._w["notice_queued"]])
 
     async def _callback(self, call: Call) -> VoiceResponse | Answered:
-        if concern := await self._screen(call):
+        answer = interpret(call.digits, call.speech)
+        if answer is Answer.UNCLEAR and call.speech and not call.digits:
+            # neither yes nor no: kept as what they said (when consented), then asked again
+            reply = await self._gateway.handle(call.inbound(Turn.MESSAGE, text=call.speech))
+            if reply.concern_id:
+                return await self._safeguarding(
+                    call, Raised(reply.concern_id, reply.concern_severity or "concern")
+                )
+            question = await self._callback_question(call)
+            if question and not call.query.get("again"):
+                return twiml.ask(
+                    [self._w["noted"], question], call.next(f"{BASE}/callback", again="1")
+                )
+        elif concern := await self._screen(call):
             return await self._safeguarding(call, concern)
         if call.digits == "0":
             return await self._person(call)
-        if interpret(call.digits, call.speech) is Answer.YES and (
-            await self._gateway.request_callback(Channel.VOICE, call.sid)
+        if answer is Answer.YES and (
+            await self._gateway.request_callback(Channel.VOICE, call.sid, call.answer())
         ):
             return twiml.speak_and_hang_up(
                 [self._w["callback_booked"], self._write_to_us(), self._w["goodbye"]]
@@ -331,8 +366,7 @@ class VoiceAdapter:
         if tier == "review":  # no adviser answered a caller whose words were flagged: the lead
             return await self._to_lead(call, None)
         if tier == "adviser":
-            offer = await self._gateway.may_offer_callback(Channel.VOICE, call.sid)
-            return self._after_hours(call, [self._w["no_adviser_free"]], offer)
+            return await self._after_hours(call, [self._w["no_adviser_free"]])
         return twiml.speak_and_hang_up([self._write_to_us(), self._w["goodbye"]])
 
     async def _status(self, call: Call) -> VoiceResponse:
@@ -349,14 +383,23 @@ class VoiceAdapter:
             return await self._safeguarding(call, raised)
         if reply.action in (Action.ASK_CONSENT, Action.ASK_AGAIN):
             return twiml.ask(reply.say, call.next(f"{BASE}/consent"))
-        if reply.action is Action.ASK_HOW_TO_HELP:  # consented: the notice is offered first
-            return twiml.ask(
-                [w["consented_voice"], w["notice_offer_voice"]], call.next(f"{BASE}/notice")
-            )
+        if reply.action is Action.ASK_HOW_TO_HELP:
+            return self._ask_for_help(call, [w["consented_voice"]])
         if reply.action is Action.HELP_WITHOUT_RECORDS:
-            return self._ask_for_help(call, [w["declined_voice"]])
+            return self._ask_for_help(call, list(reply.say[:1]))
         if reply.action in (Action.ROUTE_TO_ADVISER, Action.CONNECT_PERSON):
-            return self._to_adviser(call, reply.callback_offer)
+            # consent just given with the story already told: said once, then on
+            first = [w["consented_voice"]] if reply.answer is Answer.YES else []
+            if (
+                reply.action is Action.ROUTE_TO_ADVISER
+                and reply.consented
+                and (self._gateway.offers_notice)
+            ):  # they have said what they need: now the notice, once, before a person
+                return twiml.ask(
+                    [*first, w["before_handover"], w["notice_offer_voice"]],
+                    call.next(f"{BASE}/notice"),
+                )
+            return await self._to_adviser(call, first, reply)
         return self._ask_for_help(call, [])
 
     def _ask_for_help(self, call: Call, first: list[str]) -> VoiceResponse:
@@ -365,37 +408,47 @@ class VoiceAdapter:
             call.next(f"{BASE}/help"),
             hints="",
             speech_timeout="auto",
-            timeout=8,
         )
 
-    def _to_adviser(self, call: Call, callback_offer: bool) -> VoiceResponse:
+    async def _to_adviser(
+        self, call: Call, first: list[str] | None = None, reply: Reply | None = None
+    ) -> VoiceResponse:
         """A person: an adviser in office hours; out of hours the council's out-of-hours line
-        when there is one (INTAKE_OUT_OF_HOURS_NUMBER), else the hours and a call-back."""
+        when there is one (INTAKE_OUT_OF_HOURS_NUMBER), else the hours and a call-back. Within
+        a turn (`reply`), the thread is locked: the call-back question comes with the Reply."""
+        first = first or []
         adviser = self._settings.adviser_number
         if adviser and self._hours.open_at(self._clock()):
             return twiml.dial(
-                [self._w["adviser_handover"]],
+                [*first, self._w["adviser_handover"]],
                 adviser,
                 call.next(f"{BASE}/dialled", tier="adviser"),
                 self._caller_id,
             )
         if self._settings.out_of_hours_number:
             return twiml.dial(
-                [self._w["out_of_hours_handover"]],
+                [*first, self._w["out_of_hours_handover"]],
                 self._settings.out_of_hours_number,
                 call.next(f"{BASE}/dialled", tier="out_of_hours"),
                 self._caller_id,
             )
-        return self._after_hours(call, [], callback_offer)
+        return await self._after_hours(call, first, reply)
 
-    def _after_hours(self, call: Call, first: list[str], callback_offer: bool) -> VoiceResponse:
-        """No adviser now: a caller the core may offer a call-back to is asked."""
+    async def _after_hours(
+        self, call: Call, first: list[str], reply: Reply | None = None
+    ) -> VoiceResponse:
+        """No adviser now: everyone we could ring back is offered a call-back (the core says
+        with which words: a caller who said no is asked to let us keep the number for it)."""
         hours = self._w["advisers_available"].format(hours=self._hours.spoken())
-        if callback_offer:
-            return twiml.ask(
-                [*first, hours, self._w["callback_offer"]], call.next(f"{BASE}/callback")
-            )
+        question = (
+            reply.callback_question if reply is not None else await self._callback_question(call)
+        )
+        if question:
+            return twiml.ask([*first, hours, question], call.next(f"{BASE}/callback"))
         return twiml.speak_and_hang_up([*first, hours, self._write_to_us(), self._w["goodbye"]])
+
+    async def _callback_question(self, call: Call) -> str | None:
+        return await self._gateway.callback_question(Channel.VOICE, call.sid, call.contact)
 
     async def _screen(self, call: Call) -> Raised | None:
         """Risk first, for answers to the adapter's own questions."""

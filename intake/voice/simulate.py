@@ -104,16 +104,22 @@ class CallDriver:
         return await self.post("/twilio/voice", self.form(CallStatus="ringing"))
 
     async def answer(
-        self, twiml: Twiml, *, digits: str | None = None, speech: str | None = None
+        self,
+        twiml: Twiml,
+        *,
+        digits: str | None = None,
+        speech: str | None = None,
+        confidence: float = 0.87,
     ) -> Twiml:
-        """Answer the Gather in `twiml` (both None: silence, as actionOnEmptyResult posts)."""
+        """Answer the Gather in `twiml` (both None: silence, as actionOnEmptyResult posts);
+        `confidence` is the speech recogniser's, as Twilio reports it."""
         if twiml.gather_action is None:
             raise AssertionError(f"nothing was asked: {twiml.raw}")
         extra: dict[str, str] = {}
         if digits is not None:
             extra["Digits"] = digits
         if speech is not None:
-            extra.update(SpeechResult=speech, Confidence="0.87")
+            extra.update(SpeechResult=speech, Confidence=f"{confidence:.2f}")
         return await self.post(twiml.gather_action, self.form(**extra))
 
     async def dial_result(self, twiml: Twiml, status: str) -> Twiml:

@@ -11,6 +11,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 VOICE = "Polly.Amy"
 LANGUAGE = "en-GB"
 YES_NO_HINTS = "yes, no, yeah, yep, no thanks, rather not, that's fine, okay"
+ANSWER_TIME = 8  # seconds to start answering: time to think, for a tired or anxious caller
 DIAL_TIMEOUT = 20  # seconds a lead or adviser's phone rings before we try the next person
 
 
@@ -32,9 +33,10 @@ def ask(
     hints: str = YES_NO_HINTS,
     digits: int | None = 1,
     speech_timeout: str = "auto",
-    timeout: int = 6,
+    timeout: int = ANSWER_TIME,
 ) -> VoiceResponse:
-    """A question answered by a key or in words; silence also comes back to `action`."""
+    """A question answered by a key or in words; silence also comes back to `action`. The
+    caller has ANSWER_TIME seconds to begin, and their speech ends when they fall silent."""
     response = VoiceResponse()
     gather = Gather(
         input="dtmf speech",

@@ -194,6 +194,7 @@ async def test_a_consented_call_is_in_the_queue_with_what_was_said_and_the_call_
     page = await browser.get(f"/console/conversations/{item.id}")
     assert "What the caller said" in page.words and "appeal to the tribunal" in page.words
     assert "The caller asked for an adviser to call them back." in page.words
+    assert "Pressed 1 on the phone" in page.words and "“pressed 1”" in page.words
     assert "Send reply" not in page.words  # a caller is answered by phone
 
 
@@ -208,3 +209,34 @@ async def test_a_huge_form_is_refused_with_a_message_and_changes_nothing(console
     assert page.status == 413 and "Nothing was saved" in page.words
     assert "Traceback" not in page.text and "x" * 100 not in page.text  # no echo of it
     assert await _outbox_count(console) == queued
+
+
+async def test_a_call_back_for_a_caller_with_no_record_is_made_then_the_number_is_deleted(
+    console: Console,
+):
+    from intake.core.types import Inbound, Turn
+    from storage.values import Channel, Contact
+    from tests.conftest import files_containing
+
+    caller, gateway = Contact.phone("07911 444555"), console.services.gateway
+    await gateway.handle(Inbound(Channel.VOICE, "CAnorecord", Turn.START, contact=caller))
+    await gateway.handle(
+        Inbound(Channel.VOICE, "CAnorecord", Turn.ANSWER, digits="2", contact=caller)
+    )
+    yes = Inbound(Channel.VOICE, "CAnorecord", Turn.ANSWER, digits="1", contact=caller)
+    assert await gateway.request_callback(Channel.VOICE, "CAnorecord", yes)
+    browser = await _adviser(console)
+    queue = await browser.get("/console/")
+    assert "Call-backs for callers with no record" in queue.words
+    assert "07911 444555" in queue.words and "No call-backs are owed" not in queue.words
+    [owed] = await console.services.records.callbacks.owed("test")
+    done = await browser.post(f"/console/callbacks/{owed.id}/made")
+    assert done.status == 200 and "The caller's number has been deleted" in done.words
+    assert "No call-backs are owed" in done.words and "07911 444555" not in done.words
+    from storage import audit
+
+    async with console.services.db.sessions() as session:
+        actions = [entry.action for entry in await audit.entries(session)]
+    assert "callback.made" in actions and "callback.owed" in actions
+    await console.services.db.close()
+    assert files_containing(console.gateway.data_dir, [b"447911444555", b"7911444555"]) == []

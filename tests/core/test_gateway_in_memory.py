@@ -11,7 +11,7 @@ from intake.core.ports import Purpose
 from intake.core.states import State
 from intake.core.types import Action, Inbound, Reading, Turn
 from intake.core.wording import current_wording
-from storage.values import Channel, ConsentMethod, Contact
+from storage.values import Channel, ConsentGiven, ConsentMethod, Contact
 from tests.conftest import KeywordRisk
 from tests.core.memory_store import MemoryStore
 
@@ -25,7 +25,7 @@ class Words:
         return {"purpose": str(purpose), "subject": first.get("subject", "")}
 
 
-def gateway(store: MemoryStore, per_hour: int = 5) -> Gateway:
+def gateway(store: MemoryStore, per_hour: int = 5, callbacks: object = None) -> Gateway:
     return Gateway(
         store,
         KeywordRisk(),
@@ -34,6 +34,7 @@ def gateway(store: MemoryStore, per_hour: int = 5) -> Gateway:
         escalate_after=timedelta(minutes=5),
         composers={Channel.EMAIL: Words()},
         replies_per_hour=per_hour,
+        callbacks=callbacks,
     )
 
 
@@ -128,14 +129,37 @@ async def test_risk_is_raised_before_anything_else_even_on_a_decline():
     assert not store.conversations
 
 
-async def test_a_call_back_is_offered_only_to_a_consented_caller_with_a_number():
-    store = MemoryStore()
-    core = gateway(store)
+class OwedCallbacks:
+    """The call-back store as the core sees it: what was kept, and under which consent."""
+
+    def __init__(self) -> None:
+        self.kept: list[tuple[ConsentGiven, Contact]] = []
+
+    async def keep(self, consent: ConsentGiven, phone: Contact) -> str:
+        self.kept.append((consent, phone))
+        return "cb1"
+
+
+async def test_everyone_with_a_number_is_offered_a_call_back_under_the_right_consent():
+    store, owed = MemoryStore(), OwedCallbacks()
+    core = gateway(store, callbacks=owed)
     caller = Contact.phone("+447911123456")
-    for thread, contact in (("CA2", caller), ("CA3", None)):
+    for thread, contact, key in (("CA2", caller, "1"), ("CA3", None, "1"), ("CA4", caller, "2")):
         await core.handle(Inbound(Channel.VOICE, thread, Turn.START, contact=contact))
-        await core.handle(Inbound(Channel.VOICE, thread, Turn.ANSWER, digits="1", contact=contact))
-    assert await core.may_offer_callback(Channel.VOICE, "CA2")
-    assert not await core.may_offer_callback(Channel.VOICE, "CA3")
+        await core.handle(Inbound(Channel.VOICE, thread, Turn.ANSWER, digits=key, contact=contact))
+    w = core.wording
+    # consented: on the record's number; no number: nobody to ring
+    assert await core.callback_question(Channel.VOICE, "CA2", caller) == w["callback_offer"]
+    assert await core.callback_question(Channel.VOICE, "CA3", None) is None
     assert await core.request_callback(Channel.VOICE, "CA2")
     assert not await core.request_callback(Channel.VOICE, "CA3")
+    assert not owed.kept  # the consented caller's call-back is on their record
+    # said no to a record: still offered one, the number kept under its own consent
+    question = await core.callback_question(Channel.VOICE, "CA4", caller)
+    assert question == w["callback_offer_unrecorded"] and "only to make that call" in question
+    yes = Inbound(Channel.VOICE, "CA4", Turn.ANSWER, text="yes please", contact=caller)
+    assert await core.request_callback(Channel.VOICE, "CA4", yes)
+    [(consent, phone)] = owed.kept
+    assert phone == caller and consent.answer_words == "yes please"
+    assert consent.wording_text == w["callback_offer_unrecorded"]
+    assert (Channel.VOICE, "CA4") not in store.conversations  # and still no record of it

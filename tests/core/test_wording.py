@@ -46,3 +46,20 @@ def test_how_long_mail_is_held_is_said_as_configured():
     w = current_wording().for_service(2 * 86_400)
     assert "within two days" in w.consent_text(Channel.EMAIL)
     assert "{hold_period}" not in " ".join(w.texts.values())
+
+
+def test_the_notice_says_how_long_records_are_kept_as_configured():
+    from intake.core.wording import retention_words
+
+    assert retention_words(730) == "two years"
+    assert retention_words(180) == "six months"
+    assert retention_words(45) == "45 days"
+    kept = current_wording().for_service(7 * 86_400, retention_days=2_190)
+    notice = kept["notice"]
+    assert "We keep your records for six years after we last hear from you" in notice
+    assert "{retention}" not in " ".join(kept.texts.values())
+    assert "{retention}" not in kept.consent_text(Channel.EMAIL)
+    # how to see it and how to change your mind, in the notice itself
+    assert "To see everything we hold" in notice and "To change your mind" in notice
+    unset = current_wording().for_service(7 * 86_400)["notice"]
+    assert "We keep your records until you ask us to delete them" in unset

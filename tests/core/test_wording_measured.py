@@ -13,11 +13,12 @@ import textstat
 from intake.core.wording import current_wording
 from intake.mail import compose
 
-WORDING = current_wording().for_service(7 * 86_400)
+WORDING = current_wording().for_service(7 * 86_400, retention_days=730)
 EXAMPLES = {  # placeholders filled as a parent would hear or read them
     "{hours}": "Monday to Friday, 9am to 5pm",
     "{email}": "help@pps.example.org",
     "{address}": "jane dot smith at example dot com",
+    "{retention_period}": "two years",
 }
 # Texts that cannot reach the reading-ease line, and why (none today).
 JUSTIFIED: dict[str, str] = {}

@@ -76,7 +76,8 @@ async def test_a_consent_answer_to_both_processes_and_after_a_restart_is_kept_on
         again = await c.twilio(http).post(greeting.gather_action, yes)
     docs = [*first, again]
     assert [d.status for d in docs] == [200, 200, 200]
-    assert docs[0].gather_action and "/notice" in docs[0].gather_action  # consented
+    assert docs[0].gather_action and "/help" in docs[0].gather_action  # consented: how?
+    assert "keep a record" in docs[0].spoken
     assert {d.raw for d in docs} == {docs[0].raw}
     assert await count(shared_db, ConsentRecord) == 1
     assert await count(shared_db, Conversation) == 1
@@ -101,10 +102,12 @@ async def test_eight_new_threads_from_one_address_across_processes_get_five_repl
 
 
 async def consented_call(process: Process, http: aiohttp.ClientSession) -> tuple[CallDriver, Twiml]:
-    """A call that has said yes to records and yes to the notice: asked for its address."""
+    """A call that has said yes to records, what it needs, and yes to the notice: asked for
+    its address."""
     call = process.twilio(http)
     consented = await call.answer(await call.start(), digits="1")
-    asked = await call.answer(consented, digits="1")
+    offered = await call.answer(consented, speech="I need advice about a school transfer")
+    asked = await call.answer(offered, digits="1")
     assert asked.gather_action and "/notice-address" in asked.gather_action
     return call, asked
 
@@ -128,7 +131,8 @@ async def test_a_spoken_address_retried_across_processes_and_a_restart_gets_the_
         assert {d.raw for d in docs} == {docs[0].raw}
         assert "/notice-confirm" in (docs[0].gather_action or "")
         done = await c.twilio(http).post(docs[0].gather_action, call.form(Digits="1"))
-    assert done.status == 200 and "/help" in (done.gather_action or "")
+    assert done.status == 200 and "We will email it to you" in done.spoken
+    assert done.dial_number  # what the caller needs is known: now a person
     assert [(to, p["purpose"]) for to, p in await queued_mail(shared_db)] == [(ADDRESS, "notice")]
 
 

@@ -42,22 +42,24 @@ async def test_greeting_asks_consent_by_key_or_speech_in_a_british_voice(gateway
 async def test_yes_path_keeps_consent_and_words_and_sar_returns_them(gateway: Gateway):
     call = gateway.call("+447911100200")
     greeting = await call.start()
-    after_yes = await call.answer(greeting, speech="yeah that's fine")
-    assert "keep a record" in after_yes.spoken and "ask to see it" in after_yes.spoken
-    assert "Why we keep information about you" in after_yes.spoken
-    how = await call.answer(after_yes, speech="no thanks")
-    assert "How can we help" in how.spoken
-    put_through = await call.answer(how, speech="I need help getting an EHC needs assessment")
+    how = await call.answer(greeting, speech="yeah that's fine")
+    assert "keep a record" in how.spoken and "How can we help" in how.spoken
+    assert how.spoken.count("ask to see") == 1  # said once in the call, not twice
+    assert "Why we keep information" not in how.spoken  # not before they have said their need
+    offer = await call.answer(how, speech="I need help getting an EHC needs assessment")
+    assert "Why we keep information about you" in offer.spoken
+    put_through = await call.answer(offer, speech="no thanks")
     assert put_through.dial_number == ADVISER
     assert "record" not in put_through.dial_attrs
     await call.dial_result(put_through, "completed")
     await call.hang_up()
-    never_records(greeting, after_yes, how, put_through)
+    never_records(greeting, how, offer, put_through)
 
     held = await sar(gateway, "07911 100200")
     [record] = held["consent_records"]
     assert record["method"] == "speech" and record["channel"] == "voice"
     assert record["wording_version"] == gateway.services.wording.version
+    assert record["answer_words"] == "yeah that's fine"  # the caller's own words of consent
     [conversation] = held["conversations"]
     assert conversation["status"] == "closed"
     assert [m["text"] for m in conversation["messages"]] == [
@@ -87,6 +89,7 @@ async def test_no_path_leaves_nothing_anywhere(gateway: Gateway, caplog):
         "consent_records": [],
         "conversations": [],
         "pending_hold": [],
+        "callback_requests": [],
         "safeguarding_concerns": [],
         "withheld": [],
     }
@@ -104,7 +107,8 @@ async def test_a_silent_caller_is_asked_once_more_then_helped_and_nothing_is_kep
     again = await call.answer(greeting)
     assert "didn't catch" in again.spoken and again.gather_action
     declined = await call.answer(again)
-    assert "will not keep any record" in declined.spoken
+    assert "have not kept a record of this call" in declined.spoken  # no "no" was given
+    assert "That's fine" not in declined.spoken
     still_there = await call.answer(declined)
     assert "still there" in still_there.spoken
     person = await call.answer(still_there)
@@ -182,10 +186,11 @@ async def test_nobody_on_call_gives_the_emergency_message(gateway: Gateway):
 async def test_out_of_hours_consented_caller_may_ask_for_a_call_back(gateway: Gateway):
     gateway.clock[0] = CLOSED
     call = gateway.call("+447911555023")
-    after_yes = await call.answer(await call.start(), digits="1")
-    how = await call.answer(after_yes, digits="2")  # no notice by email, thanks
-    offer = await call.answer(how, speech="the school has excluded my son")
+    how = await call.answer(await call.start(), digits="1")
+    notice = await call.answer(how, speech="the school has excluded my son")
+    offer = await call.answer(notice, digits="2")  # no notice by email, thanks
     assert "call you back" in offer.spoken and "Monday to Friday" in offer.spoken
+    assert "only to make that call" not in offer.spoken  # it goes on their record
     booked = await call.answer(offer, digits="1")
     assert "call you back" in booked.spoken and booked.hangup
     conversation_id = (await sar(gateway, "+447911555023"))["conversations"][0]["id"]
@@ -196,22 +201,26 @@ async def test_out_of_hours_consented_caller_may_ask_for_a_call_back(gateway: Ga
     assert row.callback_requested_at is not None
 
 
-async def test_out_of_hours_declined_caller_gets_information_not_a_call_back(gateway: Gateway):
+async def test_out_of_hours_declined_caller_who_wants_no_call_back_gets_information(
+    gateway: Gateway,
+):
     gateway.clock[0] = CLOSED
-    call = gateway.call()
+    call = gateway.call("+447911555025")
     declined = await call.answer(await call.start(), digits="2")
-    info = await call.answer(declined, speech="what is an EHC plan")
-    assert "call you back" not in info.spoken
-    assert "Monday to Friday" in info.spoken and "help@pps.example.org" in info.spoken
+    offer = await call.answer(declined, speech="what is an EHC plan")
+    assert "only to make that call, then delete it" in offer.spoken
+    info = await call.answer(offer, digits="2")
+    assert "Monday to Friday" not in info.spoken and "help@pps.example.org" in info.spoken
     assert info.hangup
+    assert (await sar(gateway, "+447911555025"))["callback_requests"] == []
 
 
 async def test_withheld_number_works_throughout(gateway: Gateway):
     gateway.clock[0] = CLOSED
     call = gateway.call(caller=None)
-    after_yes = await call.answer(await call.start(), digits="1")
-    how = await call.answer(after_yes, digits="2")
-    info = await call.answer(how, speech="advice about transport")
+    how = await call.answer(await call.start(), digits="1")
+    notice = await call.answer(how, speech="advice about transport")
+    info = await call.answer(notice, digits="2")
     assert "Monday to Friday" in info.spoken
     assert "call you back" not in info.spoken  # no number to call back
     risky = gateway.call(caller=None)
@@ -238,7 +247,8 @@ async def test_consented_caller_can_have_the_notice_emailed_after_a_read_back(ga
     from storage.outbox import Outbox
 
     call = gateway.call("+447911555050")
-    offer = await call.answer(await call.start(), digits="1")
+    how = await call.answer(await call.start(), digits="1")
+    offer = await call.answer(how, speech="I want to ask about a school place")
     ask_address = await call.answer(offer, speech="yes please")
     assert "email address" in ask_address.spoken
     read_back = await call.answer(ask_address, speech="jane dot smith at example dot org")
@@ -247,7 +257,8 @@ async def test_consented_caller_can_have_the_notice_emailed_after_a_read_back(ga
     assert "email address" in wrong.spoken
     read_back = await call.answer(wrong, speech="jane underscore smith at example dot org")
     done = await call.answer(read_back, speech="yes that's right")
-    assert "We will email it to you" in done.spoken and "How can we help" in done.spoken
+    assert "We will email it to you" in done.spoken and done.dial_number == ADVISER
+    assert "ask to see" not in done.spoken  # said once, when consent was given
 
     outbox = Outbox(gateway.services.db)
     [item] = await outbox.claim(limit=5)
@@ -260,22 +271,24 @@ async def test_consented_caller_can_have_the_notice_emailed_after_a_read_back(ga
 
 async def test_an_address_that_cannot_be_understood_is_not_guessed(gateway: Gateway):
     call = gateway.call()
-    offer = await call.answer(await call.start(), digits="1")
+    how = await call.answer(await call.start(), digits="1")
+    offer = await call.answer(how, speech="a question about my daughter's annual review")
     ask_address = await call.answer(offer, digits="1")
     muddled = await call.answer(ask_address, speech="it's the one I always use")
     assert "could not catch that address" in muddled.spoken
-    assert "How can we help" in muddled.spoken
+    assert muddled.dial_number == ADVISER  # what they need is known: now a person
 
 
 async def test_zero_reaches_a_person_from_any_question(gateway: Gateway):
     call = gateway.call("+447911555060")
-    offer = await call.answer(await call.start(), digits="1")
+    how = await call.answer(await call.start(), digits="1")
+    offer = await call.answer(how, speech="my son needs help with reading")
     assert "Why we keep information" in offer.spoken
     person = await call.answer(offer, digits="0")
     assert person.dial_number == ADVISER
     gateway.clock[0] = CLOSED
     late = gateway.call("+447911555061")
-    how = await late.answer(await late.answer(await late.start(), digits="1"), digits="2")
+    how = await late.answer(await late.start(), digits="2")  # no record, but still helped
     offer_callback = await late.answer(how, speech="I need advice about exclusions")
     assert "call you back" in offer_callback.spoken
     booked = await late.answer(offer_callback, digits="1")

@@ -14,7 +14,7 @@ from intake.console.auth import COOKIE, SIGNED_IN
 from intake.console.live import END
 from intake.console.pages import render
 from intake.services import SERVICES
-from storage.values import concern_reference
+from storage.values import concern_reference, readable_phone
 
 PING_SECONDS = 15.0  # keeps proxies from closing an idle stream, and rechecks the session
 
@@ -59,7 +59,28 @@ async def home(request: web.Request) -> web.StreamResponse:
             "None.",
         ),
     ]
-    return render(request, "queue.html", {"concerns": concerns, "sections": sections})
+    callbacks = [
+        {"id": c.id, "tel": c.phone, "phone": readable_phone(c.phone), "at": c.requested_at}
+        for c in await services.records.callbacks.owed(me)
+    ]
+    done = CALLBACK_DONE if request.query.get("done") == "called" else None
+    return render(
+        request,
+        "queue.html",
+        {"concerns": concerns, "sections": sections, "callbacks": callbacks, "done": done},
+    )
+
+
+CALLBACK_DONE = "Thank you. The caller's number has been deleted."
+
+
+@requires(Can.WORK_CASES)
+async def callback_made(request: web.Request) -> web.StreamResponse:
+    """An adviser rang a caller who kept no record: their number goes now, as promised."""
+    services = request.app[SERVICES]
+    await services.records.callbacks.made(request.match_info["id"], request[SIGNED_IN].staff.id)
+    services.live.publish("conversation")
+    raise web.HTTPSeeOther("/console/?done=called")
 
 
 _TIER_ORDER = {"immediate": 0, "concern": 1, "review": 2}
