@@ -46,6 +46,13 @@ def strip_quoted_reply(text: str) -> str:
     return "\n".join(kept)
 
 
+def adds_nothing(text: str) -> bool:
+    """Only quoted history or a signature, with nothing written above it: a reply that says
+    nothing of its own (unlike strip_quoted_reply, no fallback to the whole text)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return not any(line.strip() for line in lines[: _first_quote_line(lines)])
+
+
 def _first_quote_line(lines: list[str]) -> int:
     for i, line in enumerate(lines):
         stripped = line.strip()

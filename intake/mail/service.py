@@ -33,6 +33,7 @@ from intake.mail.parsing import ParsedMail, parse_message
 from intake.mail.replies import MailReplies
 from intake.mail.threads import candidate_tokens, token_for_message
 from intake.metrics import Metrics
+from nlp.quoting import adds_nothing
 from storage.crypto import FieldCipher, Keyring
 from storage.values import Channel, Contact
 
@@ -108,6 +109,13 @@ class MailService:
         tokens = candidate_tokens(parsed.subject, parsed.references, self.domain)
         token = await self.gateway.find_thread(EMAIL, tokens, sender)
         if token is not None:
+            if adds_nothing(parsed.text) and not parsed.attachments:
+                # Only a signature, or our email quoted back: nothing of the parent's to hold
+                # (our words must never be kept as theirs), though a bare forward is assessed.
+                raised = await self.gateway.screen(self._inbound(parsed, token, sender))
+                reply = await self.gateway.handle(self._inbound(parsed, token, sender, said=False))
+                concern_id = raised.id if raised else reply.concern_id
+                return Received(_outcome(reply, continued=True), token, concern_id)
             reply = await self.gateway.handle(self._inbound(parsed, token, sender))
             return Received(_outcome(reply, continued=True), token, reply.concern_id)
         token = token_for_message(self.keyring, sender.value, parsed.message_id)
@@ -119,13 +127,19 @@ class MailService:
         return Received(_outcome(reply, continued=False), token, reply.concern_id)
 
     def _inbound(
-        self, parsed: ParsedMail, token: str, sender: Contact | None, *, in_reply: bool = False
+        self,
+        parsed: ParsedMail,
+        token: str,
+        sender: Contact | None,
+        *,
+        in_reply: bool = False,
+        said: bool = True,
     ) -> Inbound:
         return Inbound(
             EMAIL,
             token,
             Turn.MESSAGE,
-            text=parsed.readable(),
+            text=parsed.readable() if said else None,
             answer_text=parsed.new_text,
             contact=sender,
             reading=Reading.WRITTEN,
