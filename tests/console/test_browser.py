@@ -40,6 +40,7 @@ PASSWORD = "a long staff password 4 tests"
 LEAD, ADVISER = "lee@council.example", "ann@council.example"
 ADMIN, MAINTAINER = "ada@council.example", "max@council.example"
 DISCLOSURE = "Since the summer my partner hits my son and leaves bruises on his arms."
+TWILIO_TOKEN = "browser-test-token-0123456789abcdef"
 
 
 def _free_port() -> int:
@@ -81,6 +82,8 @@ async def served(tmp_path: Path, relay: Relay) -> AsyncIterator[Served]:  # noqa
         INTAKE_MAIL_ADDRESS=SERVICE,
         INTAKE_SMTP_RELAY=f"127.0.0.1:{relay.port}",
         INTAKE_ESCALATE_AFTER="2",
+        INTAKE_RETENTION_DAYS="730",
+        TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
     )
     served = Served(url, smtp_port, tmp_path / "var", env, relay, tmp_path / "screenshots")
     served.shots.mkdir()
@@ -345,3 +348,58 @@ async def test_the_limits_hold_in_a_real_browser(browser: Browser, served: Serve
     await expect(read.first).to_contain_text("Lee Lead")
     await expect(read.first).to_contain_text(f"Concern {ref}")
     await admin.screenshot(path=served.shots / "audit.png", full_page=True)
+
+
+async def test_the_consent_page_as_a_parent_meets_it_then_a_change_of_mind(
+    browser: Browser, served: Served
+):
+    before = len(served.relay.messages)
+    await served.mail("My daughter is waiting for a speech therapy assessment.", "Speech therapy")
+    request = (await served.relay.wait_for(before + 1, seconds=30))[before]
+    link = re.search(r"http://\S+/consent/\S+", request.get_content()).group(0)
+    parent = await (await browser.new_context()).new_page()
+    await parent.goto(link)
+    await expect(parent.get_by_text("Parent Partnership Service").first).to_be_visible()
+    choice = parent.get_by_role("group", name=re.compile("May we keep a record"))
+    await expect(choice).to_be_visible()  # the question is the legend of the choice
+    await expect(parent.get_by_text(re.compile("delete your message"))).to_be_visible()
+    await expect(parent.get_by_text("We keep your records for two years")).to_be_visible()
+    await _no_serious_violations(parent)
+    await parent.screenshot(path=served.shots / "consent-page.png", full_page=True)
+    await choice.get_by_role("button", name=re.compile("^Yes")).click()
+    await expect(parent.get_by_role("heading", name="Your answer is saved")).to_be_visible()
+    assert (await parent.inner_text("main")).count("Thank you") <= 1
+
+    await parent.goto(link)  # later, the parent changes their mind
+    await parent.get_by_role("button", name="No, delete what you keep about me").click()
+    erased = parent.get_by_text("We have deleted your messages and your details")
+    await expect(erased).to_be_visible()
+    await _no_serious_violations(parent)
+    adviser = await _sign_in(browser, served, ADVISER)
+    await expect(adviser.get_by_role("link", name="Speech therapy")).to_have_count(0)
+
+
+async def test_a_call_back_owed_to_a_caller_with_no_record_is_made_from_the_queue(
+    browser: Browser, served: Served
+):
+    from intake.voice.signature import TwilioSignature
+    from intake.voice.simulate import CallDriver
+
+    async with aiohttp.ClientSession() as http:
+        call = CallDriver(
+            http, served.url, TwilioSignature(TWILIO_TOKEN, served.url), caller="+447911777888"
+        )
+        declined = await call.answer(await call.start(), digits="2")
+        offer = await call.answer(declined, speech="how do I ask for an assessment")
+        assert "only to make that call" in offer.spoken  # no adviser line here: a call-back
+        booked = await call.answer(offer, digits="1")
+        assert "will call you back" in booked.spoken
+        await call.hang_up()
+    adviser = await _sign_in(browser, served, ADVISER)
+    owed = adviser.get_by_role("table", name="Call-backs for callers with no record")
+    await expect(owed.get_by_role("link", name="07911 777888")).to_be_visible()
+    await _no_serious_violations(adviser)
+    await adviser.screenshot(path=served.shots / "queue-call-backs.png", full_page=True)
+    await adviser.get_by_role("button", name="Called back 07911 777888").click()
+    await expect(adviser.get_by_text("The caller's number has been deleted.")).to_be_visible()
+    await expect(adviser.get_by_text("No call-backs are owed.")).to_be_visible()
