@@ -17,6 +17,7 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy import Table, select, update
 
 from storage import callbacks, concerns, conversations, key_material, outbox, pending, replays
+from storage.casework_tables import SEALED_COLUMNS, label
 from storage.database import Database
 from storage.staff import TOTP_SECRET
 from storage.tables import (
@@ -77,6 +78,10 @@ SEALED = (
     ),
     Sealed(WebhookReplay.__table__, "request_hash", {"body_enc": replays.BODY}),
     Sealed(Staff.__table__, "id", {"totp_secret_enc": TOTP_SECRET}),
+    *(
+        Sealed(table, key, {c: f"{table.name}.{label(c)}" for c in columns})
+        for table, (key, columns) in SEALED_COLUMNS.items()
+    ),
 )
 
 
