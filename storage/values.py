@@ -41,6 +41,7 @@ class ConsentMethod(enum.StrEnum):
     SPEECH = "speech"
     EMAIL_REPLY = "email_reply"
     WEB_PAGE = "web_page"
+    REFERRAL = "referral"  # the referrer passed on the parent's permission (who, and how)
 
 
 CONCERN_REF_LENGTH = 8

@@ -20,6 +20,8 @@ from storage.values import Role
 class Can(enum.StrEnum):
     WORK_CASES = "work_cases"  # the queue, a conversation's words and contact, claim, reply
     HANDLE_CONCERNS = "handle_concerns"  # a concern's evidence, chronology, ack, decision
+    SUBJECT_ACCESS = "subject_access"  # find a parent, see all that is held, release, export
+    ERASE = "erase"  # erase a parent's records (keeping what safeguarding must keep)
     ADMINISTER = "administer"  # staff accounts and the rota
     READ_AUDIT = "read_audit"  # the audit log (the lead: concerns only)
     SEE_HEALTH = "see_health"  # queues, outbox, workers, database: no personal data
@@ -29,7 +31,14 @@ class Can(enum.StrEnum):
 ALLOWED: dict[Role, frozenset[Can]] = {
     Role.ADVISER: frozenset({Can.WORK_CASES, Can.SIGNED_IN}),
     Role.SAFEGUARDING_LEAD: frozenset(
-        {Can.WORK_CASES, Can.HANDLE_CONCERNS, Can.READ_AUDIT, Can.SIGNED_IN}
+        {
+            Can.WORK_CASES,
+            Can.HANDLE_CONCERNS,
+            Can.SUBJECT_ACCESS,
+            Can.ERASE,
+            Can.READ_AUDIT,
+            Can.SIGNED_IN,
+        }
     ),
     Role.ADMIN: frozenset({Can.ADMINISTER, Can.READ_AUDIT, Can.SEE_HEALTH, Can.SIGNED_IN}),
     Role.MAINTAINER: frozenset({Can.SEE_HEALTH, Can.SIGNED_IN}),

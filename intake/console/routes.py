@@ -17,9 +17,13 @@ from intake.console.views import (
     audit,
     concern,
     conversation,
+    erasure,
     health,
     queue,
+    referral,
+    rights,
     second_factor,
+    subject_access,
 )
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -37,6 +41,27 @@ def register_console(app: web.Application, zone: str = "Europe/London") -> None:
     add.add_post("/console/sign-out", auth.sign_out)
     add.add_get("/console/events", queue.events)
     add.add_post("/console/callbacks/{id}/made", queue.callback_made)
+    add.add_get("/console/referrals/new", referral.referral_page)
+    add.add_post("/console/referrals", referral.referral)
+    add.add_get("/console/subject-access", subject_access.page)
+    add.add_post("/console/subject-access", subject_access.find)
+    add.add_post("/console/subject-access/download", subject_access.download)
+    add.add_post("/console/subject-access/release", subject_access.release)
+    for path, view in (
+        ("responsibility", rights.responsibility),
+        ("permissions", rights.permission),
+        ("permissions/{permission}/withdraw", rights.withdraw_permission),
+        ("permissions/{permission}/request", rights.request_information_),
+        ("link", rights.link),
+        ("links/{link}/unlink", rights.unlink),
+        ("erase", erasure.erase),
+        ("withdraw", erasure.withdraw),
+    ):
+        add.add_post(f"{CONVERSATION}/{path}", view)
+    add.add_get(f"{CONVERSATION}/permissions/{{permission}}/request", rights.request_page)
+    add.add_get(f"{CONVERSATION}/link", rights.link_page)
+    add.add_get(f"{CONVERSATION}/erase", erasure.erase_page)
+    add.add_get(f"{CONVERSATION}/withdraw", erasure.withdraw_page)
     add.add_get(CONVERSATION, conversation.conversation)
     for verb in ("claim", "unclaim", "close", "reopen", "note", "reply"):
         add.add_post(f"{CONVERSATION}/{verb}", getattr(conversation, verb))

@@ -67,6 +67,7 @@ LONG_TEXT = 4_000  # characters; longer texts are assessed off the event loop
 REMIND_AT = 0.7  # of a hold's life: the one reminder before it expires (day 5 of 7)
 EXCERPT_CONTEXT = 60  # characters kept either side of a risk phrase in a concern
 STORY_WORDS = 6  # words: said instead of an answer, this many or more is the caller's story
+REFERRAL_PERMISSION = "The parent has given permission for this referral"
 SURE_ENOUGH = 0.5  # speech recognition's confidence below which a spoken yes is checked once
 
 _EVENTS = {
@@ -508,6 +509,19 @@ class Gateway:
             given_at=inbound.received_at,
             thread_ref=inbound.thread_ref,
             answer_words=self._answer_words(inbound, method),
+        )
+
+    def referral_consent(self, channel: Channel, thread_ref: str, how: str) -> ConsentGiven:
+        """A referrer's word that the parent agreed to the referral: the consent record says
+        how the parent gave it, in the referrer's words (who referred is in the referral)."""
+        return ConsentGiven(
+            channel=channel,
+            method=ConsentMethod.REFERRAL,
+            wording_version=self.wording.version,
+            wording_text=REFERRAL_PERMISSION,
+            given_at=utcnow(),
+            thread_ref=thread_ref,
+            answer_words=how,
         )
 
     def _answer_words(self, inbound: Inbound, method: ConsentMethod) -> str:

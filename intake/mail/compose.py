@@ -204,6 +204,25 @@ def adviser_reply(
     )
 
 
+def information_request(
+    text: str, *, organisation: str, adviser: str, sender: str, domain: str
+) -> dict:
+    """An adviser's request to another organisation, made with the parent's permission (which
+    it says), signed with their name. A thread of its own; never an automatic reply."""
+    token = secrets.token_urlsafe(16)
+    body = "\n\n".join(
+        (
+            text.strip(),
+            f"The parent has given us permission to ask {organisation} for this.",
+            f"{adviser}\n{SERVICE_NAME}",
+        )
+    )
+    subject = f"A request for information from the {SERVICE_NAME}"
+    return _payload(
+        "information_request", sender, subject, body, token, domain, None, auto=False, erase=False
+    )
+
+
 def notice(wording: Wording, *, sender: str, domain: str) -> dict:
     """ "Why we keep information about you", for a caller who asked for it on the phone. It
     starts a thread of its own, so a reply to it reaches the service like a new email."""

@@ -35,7 +35,8 @@ async def _routes(console: Console) -> list[tuple[str, str, object]]:
 def _concrete(path: str, ids: dict[str, str]) -> str:
     kind = "staff" if "/admin/staff/" in path else "shift" if "/admin/rota/" in path else None
     kind = kind or ("concern" if "/concerns/" in path else "conversation")
-    return re.sub(r"\{id(:[^}]*)?\}", ids[kind], path)
+    path = re.sub(r"\{id(:[^}]*)?\}", ids[kind], path)
+    return re.sub(r"\{\w+(:[^}]*)?\}", "0" * 32, path)  # a second id (a permission, a link)
 
 
 async def _state(console: Console) -> tuple:

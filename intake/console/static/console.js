@@ -61,3 +61,8 @@ if (queue && queue.dataset.live) {
   events.addEventListener('open', soon)
   events.addEventListener('end', () => events.close()) // signed out, or the server stopping
 }
+
+// "Print this page" buttons (a subject access result): the browser's own print dialog.
+for (const button of document.querySelectorAll('[data-print]')) {
+  button.addEventListener('click', () => window.print())
+}

@@ -23,9 +23,19 @@ DONE = {
     "noted": "Your note is saved.",
     "replied": "Your reply is queued and will be sent by email shortly.",
 }
+RIGHTS_DONE = {
+    "responsibility": "Parental responsibility is saved.",
+    "permission": "The permission is recorded.",
+    "permission_withdrawn": "The permission is withdrawn. You can no longer ask that organisation.",
+    "requested": "The request is recorded.",
+    "linked": "The enquiries are linked.",
+    "unlinked": "The enquiries are no longer linked.",
+    "referred": "The referral is saved. The parent's enquiry is in the queue.",
+}
 
 
-async def _case(request: web.Request, **context: object) -> web.Response:
+async def case_page(request: web.Request, **context: object) -> web.Response:
+    """The conversation page; `context` adds a form's errors and values, and its status."""
     services = request.app[SERVICES]
     me = request[SIGNED_IN].staff
     conversation_id = request.match_info["id"]
@@ -34,9 +44,13 @@ async def _case(request: web.Request, **context: object) -> web.Response:
     except LookupError:
         return await not_found(request, "conversation")
     status = int(context.pop("status", 200))
-    done = DONE.get(request.query.get("done", ""))
-    page = {"case": case, "can_reply": _replyable(case), "done": done, **context}
+    done = DONE.get(request.query.get("done", "")) or RIGHTS_DONE.get(request.query.get("done", ""))
+    rights = await services.records.rights.of(conversation_id)
+    page = {"case": case, "can_reply": _replyable(case), "done": done, "rights": rights, **context}
     return render(request, "conversation.html", page, status=status)
+
+
+_case = case_page
 
 
 def _replyable(case) -> bool:  # noqa: ANN001

@@ -13,6 +13,7 @@ from intake.console.access import Can, may, requires
 from intake.console.auth import COOKIE, SIGNED_IN
 from intake.console.live import END
 from intake.console.pages import render
+from intake.console.views.erasure import DONE as ERASED
 from intake.services import SERVICES
 from storage.values import concern_reference, readable_phone
 
@@ -63,7 +64,7 @@ async def home(request: web.Request) -> web.StreamResponse:
         {"id": c.id, "tel": c.phone, "phone": readable_phone(c.phone), "at": c.requested_at}
         for c in await services.records.callbacks.owed(me)
     ]
-    done = CALLBACK_DONE if request.query.get("done") == "called" else None
+    done = {"called": CALLBACK_DONE, **ERASED}.get(request.query.get("done", ""))
     return render(
         request,
         "queue.html",

@@ -1,0 +1,158 @@
+"""Erasing a parent's records at their request, and a withdrawal told to an adviser.
+
+Why its own module: the right to erasure reaches every record of one parent (all their
+conversations, found by the keyed hash of their contact, a message held for their answer, a
+call-back owed), and must stop at the policy's exception: a safeguarding concern, its evidence
+and chronology stay under local safeguarding procedures, and the lead is told in that
+chronology. The erased words go from the database, its freed pages and the WAL; the audit keeps
+only that an erasure happened, by whom and why. The consent records stay as proof that consent
+was given and when it ended, without the parent's words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select, update
+
+from storage import alert_events, audit
+from storage.database import Database
+from storage.tables import (
+    CallbackRequest,
+    Concern,
+    ConsentRecord,
+    Conversation,
+    Message,
+    OutboxItem,
+    PendingItem,
+)
+from storage.values import utcnow
+
+MAX_REASON = 500
+
+
+class ErasureError(ValueError):
+    """An erasure that cannot go ahead as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class ErasurePlan:
+    """What an erasure would remove and what it must keep: counts only, for the lead to read
+    before pressing Erase."""
+
+    conversations: tuple[str, ...]
+    messages: int
+    held: int
+    callbacks: int
+    concerns_kept: int
+    open_concerns: int
+
+
+class Erasure:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def plan(self, conversation_id: str) -> ErasurePlan:
+        async with self._db.sessions() as s:
+            return await self._plan(s, conversation_id)
+
+    async def _plan(self, s, conversation_id: str) -> ErasurePlan:  # noqa: ANN001
+        row = await s.get(Conversation, conversation_id)
+        if row is None:
+            raise LookupError(conversation_id)
+        if row.contact_hash:  # this parent's records: every conversation from that contact
+            found = select(Conversation.id).where(Conversation.contact_hash == row.contact_hash)
+            ids = tuple(await s.scalars(found.order_by(Conversation.created_at)))
+        else:
+            ids = (conversation_id,)
+        threads = select(Conversation.thread_hash).where(Conversation.id.in_(ids))
+        concerns = (
+            await s.execute(
+                select(Concern.status).where(
+                    (Concern.conversation_id.in_(ids)) | (Concern.thread_hash.in_(threads))
+                )
+            )
+        ).all()
+        messages = await s.scalar(
+            select(func.count()).select_from(Message).where(Message.conversation_id.in_(ids))
+        )
+        held = callbacks = 0
+        if row.contact_hash:
+            held = await s.scalar(
+                select(func.count())
+                .select_from(PendingItem)
+                .where(PendingItem.contact_hash == row.contact_hash)
+            )
+            callbacks = await s.scalar(
+                select(func.count())
+                .select_from(CallbackRequest)
+                .where(CallbackRequest.phone_hash == row.contact_hash)
+            )
+        return ErasurePlan(
+            ids,
+            int(messages or 0),
+            int(held or 0),
+            int(callbacks or 0),
+            len(concerns),
+            sum(1 for (status,) in concerns if status in ("open", "acknowledged")),
+        )
+
+    async def erase(
+        self, conversation_id: str, staff_id: str, reason: str, *, withdrawn: bool = False
+    ) -> ErasurePlan:
+        """Erase this parent's records (or, `withdrawn`, the one conversation whose consent
+        the parent took back by telling an adviser). POLICY EXCEPTION: concerns are kept."""
+        reason = " ".join((reason or "").split())
+        if not reason:
+            raise ErasureError("Enter the reason for the erasure")
+        if len(reason) > MAX_REASON:
+            raise ErasureError(f"The reason must be {MAX_REASON} characters or fewer")
+        now = utcnow()
+        async with self._db.transaction() as s:
+            plan = await self._plan(s, conversation_id)
+            ids = (conversation_id,) if withdrawn else plan.conversations
+            rows = list(await s.scalars(select(Conversation).where(Conversation.id.in_(ids))))
+            threads = [r.thread_hash for r in rows]
+            kept = list(
+                await s.scalars(
+                    select(Concern.id).where(
+                        (Concern.conversation_id.in_(ids)) | (Concern.thread_hash.in_(threads))
+                    )
+                )
+            )
+            event = "consent_withdrawn" if withdrawn else "parent_erased"
+            for concern_id in kept:  # the lead is told, in the concern's own chronology
+                await alert_events.write(s, concern_id, event, at=now)
+            await s.execute(
+                update(Concern).where(Concern.id.in_(kept)).values(conversation_id=None)
+            )
+            sent = select(Message.outbox_id).where(
+                Message.conversation_id.in_(ids), Message.outbox_id.is_not(None)
+            )
+            await s.execute(delete(OutboxItem).where(OutboxItem.id.in_(sent)))  # our replies
+            await s.execute(delete(Message).where(Message.conversation_id.in_(ids)))
+            await s.execute(delete(Conversation).where(Conversation.id.in_(ids)))
+            consents = [r.consent_id for r in rows]
+            await s.execute(
+                update(ConsentRecord)
+                .where(ConsentRecord.id.in_(consents))
+                .values(withdrawn_at=now, answer_enc=None)
+            )
+            contact = rows[0].contact_hash if rows and not withdrawn else None
+            if contact:
+                await s.execute(delete(PendingItem).where(PendingItem.contact_hash == contact))
+                await s.execute(
+                    delete(CallbackRequest).where(CallbackRequest.phone_hash == contact)
+                )
+            await audit.record(
+                s,
+                staff_id,
+                "conversation.withdrawn" if withdrawn else "parent.erased",
+                "conversation",
+                conversation_id,
+                reason=reason,
+                conversations=len(ids),
+                concerns_kept=len(kept),
+            )
+        await self._db.erase_freed_pages()
+        return plan
