@@ -403,3 +403,118 @@ async def test_a_call_back_owed_to_a_caller_with_no_record_is_made_from_the_queu
     await adviser.get_by_role("button", name="Called back 07911 777888").click()
     await expect(adviser.get_by_text("The caller's number has been deleted.")).to_be_visible()
     await expect(adviser.get_by_text("No call-backs are owed.")).to_be_visible()
+
+
+async def test_a_referral_is_refused_without_permission_and_queued_with_it(
+    browser: Browser, served: Served
+):
+    adviser = await _sign_in(browser, served, ADVISER)
+    await adviser.get_by_role("link", name="New referral").click()
+    await adviser.get_by_label("Referrer").fill("Mr Adeyemi, SENCo at Brookfield Primary")
+    await adviser.get_by_label("Parent's contact (email or phone)").fill("07700 900789")
+    await adviser.get_by_label("Reason").fill("Mum wants to ask for an EHC needs assessment")
+    await adviser.get_by_role("button", name="Save referral").click()
+    await expect(adviser.get_by_text("nothing has been saved").first).to_be_visible()
+    await _no_serious_violations(adviser)
+    await adviser.screenshot(path=served.shots / "referral-refused.png", full_page=True)
+    await adviser.get_by_label("The parent has given permission for this referral").check()
+    await adviser.get_by_label("How permission was given").fill("In a meeting at school, 1 Dec")
+    await adviser.get_by_role("button", name="Save referral").click()
+    heading = "Referral from Mr Adeyemi, SENCo at Brookfield Primary"
+    await expect(adviser.get_by_role("heading", name=heading)).to_be_visible()
+    await adviser.get_by_role("link", name="Queue", exact=True).click()
+    await expect(adviser.get_by_role("link", name=heading)).to_be_visible()
+
+
+async def test_request_information_appears_only_after_responsibility_and_permission(
+    browser: Browser, served: Served
+):
+    before = len(served.relay.messages)
+    await served.mail("We need the school's SEN support plan for Rafferty.", "Support plan")
+    await _consent_in_browser(browser, served, before)
+    adviser = await _sign_in(browser, served, ADVISER)
+    await adviser.get_by_role("link", name="Support plan").click()
+    ask = adviser.get_by_role("link", name=re.compile("^Request information"))
+    await expect(ask).to_have_count(0)
+    await adviser.get_by_text("Record a new permission").click()
+    await adviser.get_by_label("Organisation").fill("Oakfield School")
+    await adviser.get_by_label("Purpose (optional)").fill("the SEN support plan")
+    await adviser.get_by_role("button", name="Record permission").click()
+    await expect(adviser.get_by_text("The permission is recorded.")).to_be_visible()
+    await expect(ask).to_have_count(0)  # not without parental responsibility
+    await adviser.get_by_label("Parental responsibility").check()
+    await adviser.get_by_role("button", name="Save parental responsibility").click()
+    await expect(adviser.get_by_text("Parental responsibility is saved.")).to_be_visible()
+    await expect(ask).to_have_count(1)
+    await _no_serious_violations(adviser)
+    await adviser.screenshot(path=served.shots / "conversation-rights.png", full_page=True)
+    await ask.click()
+    await adviser.get_by_label("What you are asking for").fill("A copy of the support plan")
+    await _no_serious_violations(adviser)
+    await adviser.get_by_role("button", name="Record request").click()
+    await expect(adviser.get_by_text("The request is recorded.")).to_be_visible()
+    await expect(adviser.get_by_text(re.compile("asked Oakfield School"))).to_be_visible()
+
+
+async def test_erasing_a_parent_leaves_their_words_nowhere_but_keeps_the_concern(
+    browser: Browser, served: Served
+):
+    before = len(served.relay.messages)
+    words = DISCLOSURE + " Her name is Wilhelmina Quarrie."
+    await served.mail(words, "Worried about home", sender="wq.parent@example.org")
+    await _consent_in_browser(browser, served, before)
+    lead = await _sign_in(browser, served, LEAD)
+    await expect(lead.get_by_role("link", name=re.compile(r"^Concern "))).to_be_visible(
+        timeout=10_000
+    )
+    await lead.get_by_role("link", name="Worried about home").click()
+    await lead.get_by_role("button", name="Erase this parent's records").click()
+    await expect(
+        lead.get_by_text(re.compile("safeguarding concern raised from this parent's words is kept"))
+    ).to_be_visible()
+    await _no_serious_violations(lead)
+    await lead.screenshot(path=served.shots / "erase.png", full_page=True)
+    await lead.get_by_role("button", name="Erase", exact=True).click()
+    await expect(lead.get_by_text("Enter the reason for the erasure").first).to_be_visible()
+    await lead.get_by_label("Reason").fill("The parent asked by phone on 2 December")
+    await lead.get_by_role("button", name="Erase", exact=True).click()
+    await expect(lead.get_by_text(re.compile("records are erased"))).to_be_visible()
+    await expect(lead.get_by_role("link", name="Worried about home")).to_have_count(0)
+    await expect(lead.get_by_role("link", name=re.compile(r"^Concern "))).to_have_count(1)
+
+    sar = served.intake(
+        "sar", "--email", "wq.parent@example.org", "--staff", LEAD, "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    assert sar.returncode == 0, sar.stderr
+    assert "Wilhelmina" not in sar.stdout and json.loads(sar.stdout)["conversations"] == []
+    from tests.conftest import files_containing
+
+    assert files_containing(served.data_dir, [b"Wilhelmina", b"Quarrie"]) == []
+
+
+async def test_subject_access_lists_concern_items_as_withheld_until_the_lead_releases_them(
+    browser: Browser, served: Served
+):
+    before = len(served.relay.messages)
+    await served.mail(DISCLOSURE, "Please help us", sender="sar.parent@example.org")
+    await _consent_in_browser(browser, served, before)
+    lead = await _sign_in(browser, served, LEAD)
+    await expect(lead.get_by_role("link", name=re.compile(r"^Concern "))).to_be_visible(
+        timeout=10_000
+    )
+    await lead.get_by_role("link", name="Subject access").click()
+    await lead.get_by_label("Phone number or email address").fill("sar.parent@example.org")
+    await lead.get_by_role("button", name="Find").click()
+    await expect(lead.get_by_role("heading", name="Withheld")).to_be_visible()
+    release = lead.get_by_role("button", name=re.compile("^Release concern"))
+    await expect(release).to_be_visible()
+    await expect(lead.get_by_text("hits my son")).to_have_count(0)
+    await _no_serious_violations(lead)
+    await lead.screenshot(path=served.shots / "subject-access.png", full_page=True)
+    await release.click()
+    await expect(lead.get_by_text(re.compile("hits my son")).first).to_be_visible()
+    async with lead.expect_download() as download:
+        await lead.get_by_role("button", name="Download JSON").click()
+    held = json.loads(Path(await (await download.value).path()).read_text())
+    assert held["safeguarding_concerns"] and held["contact"]["value"] == "sar.parent@example.org"
