@@ -19,7 +19,7 @@ from storage.database import Database, new_id
 from storage.keys import LookupKeys
 from storage.rota import RotaStore
 from storage.staff import StaffView
-from storage.tables import Alert, Concern, Conversation
+from storage.tables import Alert, AlertEvent, Concern, Conversation
 from storage.tallies import Tallies
 from storage.values import ConcernInput, Contact, Role, next_on_call, utcnow
 
@@ -27,6 +27,7 @@ PENDING = ("queued", "sending", "sent", "retrying")  # alerts still being delive
 EVIDENCE = "concerns.evidence"
 CONTACT = "concerns.contact"
 DECISION = "concerns.decision"
+PARENT_LEFT = ("consent_withdrawn", "parent_erased")  # chronology lines the queue shows
 
 
 class NotPermitted(PermissionError):
@@ -46,6 +47,7 @@ class ConcernSummary:
     alert_status: str
     alerted: str | None
     channels: tuple[tuple[str, str], ...] = ()  # (channel, status of its latest alert)
+    parent_left: str | None = None  # "consent_withdrawn" | "parent_erased": the lead is told
 
 
 @dataclass(frozen=True)
@@ -279,6 +281,12 @@ class ConcernStore:
         leads = [a for a in alerts if a.escalate_at is not None]
         latest = (leads or alerts)[-1] if alerts else None
         by_channel = {a.channel: a.status for a in alerts}
+        left = await session.scalar(
+            select(AlertEvent.event)
+            .where(AlertEvent.concern_id == row.id, AlertEvent.event.in_(PARENT_LEFT))
+            .order_by(AlertEvent.at.desc())
+            .limit(1)
+        )
         return ConcernSummary(
             id=row.id,
             raised_at=row.raised_at,
@@ -289,6 +297,7 @@ class ConcernStore:
             alert_status=latest.status if latest else "none",
             alerted=latest.recipient if latest else None,
             channels=tuple(sorted(by_channel.items())),
+            parent_left=left,
         )
 
 

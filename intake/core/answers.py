@@ -241,3 +241,18 @@ def _other_languages() -> dict[str, Answer]:
     for english in _ANSWER_STARTS:  # English readings win ("no" is also Spanish for no)
         found.pop(english, None)
     return found
+
+
+_WITHDRAWAL = re.compile(
+    r"\b(withdraw(ing)? (my )?consent|no longer (consent|agree)|(do not|don't) keep (a )?"
+    r"(record|anything)|stop keeping|(delete|erase|remove) (all )?(of )?(my|our|the) "
+    r"(records?|details|information|data|messages?|emails?)|(delete|erase) everything)\b",
+    re.IGNORECASE,
+)
+
+
+def wants_withdrawal(text: str | None) -> bool:
+    """A written reply from a consented parent whose first sentence takes consent back ("Please
+    delete my records", "I withdraw my consent"): handled as a No after a Yes. Only clear words
+    count: a parent's "no" to an adviser's question is not a withdrawal."""
+    return bool(_WITHDRAWAL.search(answer_sentence(text or "")))

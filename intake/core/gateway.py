@@ -23,6 +23,7 @@ from intake.core.answers import (
     answer_sentence,
     interpret,
     read_written,
+    wants_withdrawal,
 )
 from intake.core.ports import (
     CallbackStore,
@@ -222,6 +223,17 @@ class Gateway:
             await turn.close_conversation(conversation.id, withdrawn=True)
             reply = self._reply(inbound, Action.NOTHING, State.DECLINED, None, raised)
             return _with(reply, answer=Answer.NO, withdrawn=True), False
+        if (
+            conversation is not None
+            and inbound.reading is Reading.WRITTEN
+            and inbound.turn is Turn.MESSAGE
+            and wants_withdrawal(_answerable(inbound))
+        ):  # "please delete my records": the same as a No after a Yes, and said so in reply
+            await turn.close_conversation(conversation.id, withdrawn=True)
+            contact = inbound.contact
+            queued = await self._replies.nothing_held(turn, inbound, contact, Purpose.WITHDRAWN)
+            reply = self._reply(inbound, Action.NOTHING, State.DECLINED, None, raised)
+            return _with(reply, withdrawn=True), queued
         if inbound.choice is not None and state is not State.ASKING_CONSENT:
             # A button on a page for a thread that has moved on: nothing to record.
             return self._reply(inbound, Action.NOTHING, state, conversation, raised), False

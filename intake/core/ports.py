@@ -28,6 +28,7 @@ class Purpose(enum.StrEnum):
     NOTHING_HELD = "nothing_held"  # a bare yes or no to a thread that no longer exists
     CHECK_ANSWER = "check_answer"  # a reply we could not read as yes or no: did you mean yes?
     REMINDER = "reminder"  # the one reminder before an unanswered hold expires
+    WITHDRAWN = "withdrawn"  # a consented parent took consent back by replying: all erased
 
 
 # The outbox reference each purpose is queued under: a thread's reply replaces nothing, and an
@@ -41,6 +42,7 @@ REFERENCE = {
     Purpose.NOTHING_HELD: "reply",
     Purpose.CHECK_ANSWER: "check",
     Purpose.REMINDER: "check",
+    Purpose.WITHDRAWN: "reply",
 }
 
 

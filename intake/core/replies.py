@@ -99,23 +99,25 @@ class ParentReplies:
         return True
 
     async def nothing_held(
-        self, turn: TurnStore, inbound: Inbound, contact: Contact | None
+        self,
+        turn: TurnStore,
+        inbound: Inbound,
+        contact: Contact | None,
+        purpose: Purpose = Purpose.NOTHING_HELD,
     ) -> bool:
-        """A bare yes or no to a thread that no longer exists: one short reply, within the
+        """A bare yes or no to a thread that no longer exists (or, `purpose` WITHDRAWN, a
+        consented parent's request to delete what we keep): one short reply, within the
         automatic-reply limit, kept no longer than a decline's."""
         composer = self._composers.get(inbound.channel)
         if composer is None or contact is None or self._unverified(inbound):
             return False
-        if not await turn.once_an_hour(Purpose.NOTHING_HELD, once_key(inbound)):
+        if not await turn.once_an_hour(purpose, once_key(inbound)):
             return False  # the same message again (a redelivery)
         if not await turn.allow_auto_reply(contact, self._per_hour):
             self._metrics.count("intake_mail_replies_limited_total")
             return False
-        payload = composer.compose(
-            Purpose.NOTHING_HELD, inbound.thread_ref, inbound.notes or {}, None, None
-        )
-        reference = REFERENCE[Purpose.NOTHING_HELD]
-        await turn.queue(contact.value, payload, reference, self.decline_reply_ttl)
+        payload = composer.compose(purpose, inbound.thread_ref, inbound.notes or {}, None, None)
+        await turn.queue(contact.value, payload, REFERENCE[purpose], self.decline_reply_ttl)
         return True
 
     async def check_answer(

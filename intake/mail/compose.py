@@ -160,6 +160,15 @@ def nothing_held(
     return _payload("nothing_held", sender, reply_subject(token), body, token, domain, in_reply_to)
 
 
+def withdrawn(
+    wording: Wording, *, sender: str, token: str, domain: str, in_reply_to: str | None
+) -> dict:
+    """To a consented parent who asked us to delete what we keep: done, and the one exception.
+    Erased from the outbox once sent."""
+    body = "\n\n".join((wording["withdrawn_web"], wording["email_danger_line"]))
+    return _payload("withdrawn", sender, reply_subject(token), body, token, domain, in_reply_to)
+
+
 def acknowledged(
     wording: Wording,
     *,

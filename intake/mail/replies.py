@@ -75,6 +75,10 @@ class MailReplies:
         w, common = self.wording, {"sender": self.address, "domain": self.domain}
         if purpose is Purpose.NOTICE:
             return compose.notice(w, **common)
+        if purpose is Purpose.WITHDRAWN:
+            return compose.withdrawn(
+                w, token=thread_ref, in_reply_to=first.get("reply_to"), **common
+            )
         if purpose is Purpose.NOTHING_HELD:
             return compose.nothing_held(
                 w, token=thread_ref, in_reply_to=first.get("reply_to"), **common

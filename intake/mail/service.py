@@ -174,6 +174,8 @@ class MailService:
 
 
 def _outcome(reply: Reply, *, continued: bool) -> str:
+    if reply.withdrawn:
+        return "withdrawn"
     if reply.answer is Answer.YES:
         return "answered_yes"
     if reply.answer is Answer.NO:

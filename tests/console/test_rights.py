@@ -216,6 +216,7 @@ async def test_erasure_is_the_leads_keeps_the_concern_and_leaves_no_words(consol
     assert "records are erased" in erased.words and "ottoline" not in erased.words.lower()
     [concern] = await console.services.concerns.list()
     assert concern.status == "open"  # kept, under local safeguarding procedures
+    assert "Parent's records erased" in (await lead.get("/console/")).words  # the lead is told
     from storage.values import Contact, Role
 
     held = await console.services.records.access.export(

@@ -60,3 +60,33 @@ async def test_a_concern_on_the_thread_stays_and_the_lead_is_told(mail_gateway: 
     assert "consent_withdrawn" in events
     async with gw.services.db.sessions() as session:
         assert await session.scalar(select(Concern.conversation_id)) is None
+
+
+async def test_a_reply_asking_us_to_delete_my_records_withdraws_consent(
+    mail_gateway: MailGateway,
+):
+    from tests.mail.conftest import reply_to
+
+    gw = mail_gateway
+    await _consented(gw, f"{CANARY} is struggling, my partner hits my son")
+    [_, acknowledged] = await gw.relay.wait_for(2)
+    asked = reply_to(acknowledged, "Please delete my records. Thank you for your help.")
+    assert (await gw.send(asked))[0] == 250
+    [*_, answer] = await gw.relay.wait_for(3)
+    assert "We have deleted your messages and your details" in answer.get_content()
+    assert await _count(gw, Conversation) == 0 and await _count(gw, Message) == 0
+    [concern] = await gw.services.concerns.list()
+    assert concern.parent_left == "consent_withdrawn"  # kept, and the lead's queue says so
+    await gw.services.db.erase_freed_pages()
+    assert files_containing(gw.data_dir, [CANARY.encode()]) == []
+
+
+async def test_a_no_to_an_advisers_question_is_not_a_withdrawal(mail_gateway: MailGateway):
+    from tests.mail.conftest import reply_to
+
+    gw = mail_gateway
+    await _consented(gw, "A question about my daughter's transport to school.")
+    [_, acknowledged] = await gw.relay.wait_for(2)
+    assert (await gw.send(reply_to(acknowledged, "No thanks, that is all for now.")))[0] == 250
+    await gw.outbox_drained()
+    assert await _count(gw, Conversation) == 1

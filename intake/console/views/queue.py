@@ -37,6 +37,7 @@ async def home(request: web.Request) -> web.StreamResponse:
                 "channel": c.channel,
                 "raised_at": c.raised_at,
                 "status": c.status,
+                "parent_left": c.parent_left,
             }
             for c in await services.concerns.list()
             if c.status in ("open", "acknowledged")
