@@ -155,7 +155,7 @@ _INLINE_SIGN_OFF = re.compile(
 _SCHOOL = re.compile(
     r"\b((?:(?:St\.?|Saint)\s+)?[A-Z][\w'’-]*(?:\s+(?:[A-Z][\w'’-]*|of|on|upon|&)){0,4}?)"
     r"(?:\s+" + SCHOOL_CHURCH + r")?"
-    r"(?:\s+(?:" + SCHOOL_KINDS + "|" + SCHOOL_KINDS_SPOKEN + r")\b)+"
+    r"((?:\s+(?:" + SCHOOL_KINDS + "|" + SCHOOL_KINDS_SPOKEN + r")\b)+)"
     r"(?:\s+(?:and|&)\s+(?:Nursery|Sixth Form|Pre-?[Ss]chool)\b)?"
     r"(?:\s+of\s+(?:the\s+)?[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)?"
 )
@@ -586,6 +586,8 @@ def _school_spans(text: str) -> list[tuple[int, int, str]]:
         words = list(re.finditer(r"\S+", m.group(1)))
         while words and _generic_school_word(words[0].group()):
             words.pop(0)  # "The", "Yesterday": before the name, not part of it
+        if words and _bare(words[-1].group()) != words[-1].group() and m.group(2).islower():
+            continue  # "Amira's school" is a child's school: her name is what identifies
         if words and any(_distinctive(w.group()) for w in words):
             start = m.start(1) + words[0].start()
             out.append((start, m.end(), text[start : m.start(1) + words[-1].end()]))
