@@ -2,23 +2,39 @@
 
 The policy allows case studies for training only "with identifying details removed". This
 finds phone numbers (``phonenumbers``), email addresses, UK postcodes, street addresses,
-dates of birth, NHS numbers and names - names known from the record, and names a text
-introduces with a cue ("my son Theo", "called Jade", "Mrs Patel", a sign-off line) - and
-replaces each with a placeholder such as ``[PHONE]`` or ``[NAME]``.
+dates of birth, NHS numbers, schools ("Larkrise Primary", "St Mary's C of E Junior School")
+and names - names known from the record, and names a text introduces with a cue ("my son
+Theo", "called Jade", "Mrs Patel", a sign-off line, an age: "Theo, who is 7", "my 9-year-old
+Amira") - and replaces each with a placeholder such as ``[PHONE]``, ``[SCHOOL]`` or ``[NAME]``.
+An age stays once its name has gone: "[NAME], who is 7" identifies nobody.
 
 It errs towards removing too much: a redacted case study that lost a word is fine, one that
-names a child is not. It is rule-based and fast; no statistical model is needed.
+names a child is not. What is said about the child's needs stays (``nlp.redact_words``): a
+case study without it teaches nothing. It is rule-based and fast; no statistical model is
+needed. ``redact_marked`` also says where each placeholder stands, so a page can mark them for
+the person checking the result.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import phonenumbers
 
 from nlp.lemmas import lemma_table
+from nlp.redact_words import (
+    NEEDS_WORDS,
+    NUMBER_WORDS,
+    SCHOOL_CHURCH,
+    SCHOOL_GENERIC,
+    SCHOOL_KINDS,
+    SCHOOL_KINDS_SPOKEN,
+    english_words,
+    words,
+)
 
 PLACEHOLDERS = {
     "PHONE": "[PHONE]",
@@ -28,7 +44,20 @@ PLACEHOLDERS = {
     "DOB": "[DOB]",
     "NHS": "[NHS]",
     "NAME": "[NAME]",
+    "SCHOOL": "[SCHOOL]",
 }
+# What each placeholder stands for, in words for the person checking a redaction.
+DESCRIPTIONS = {
+    "PHONE": "phone number",
+    "EMAIL": "email address",
+    "POSTCODE": "postcode",
+    "ADDRESS": "street address",
+    "DOB": "date of birth",
+    "NHS": "NHS number",
+    "NAME": "name",
+    "SCHOOL": "school",
+}
+_PLACEHOLDER = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS.values()))
 
 _EMAIL = re.compile(r"\b[\w.+'-]+@[\w-]+(?:\.[\w-]+)+\b")
 _POSTCODE = re.compile(
@@ -120,6 +149,63 @@ _SIGNATURE_NAME = re.compile(
 )
 _INLINE_SIGN_OFF = re.compile(
     r"\b(?:thanks|regards|cheers|best wishes|love|thank you),\s+([A-Z][a-z'’-]+)\b", re.I
+)
+# A school: capitalised name words, perhaps its church, then its kind ("Oakfield Academy",
+# "St Mary's C of E Junior School", "Basingstoke College of Technology").
+_SCHOOL = re.compile(
+    r"\b((?:(?:St\.?|Saint)\s+)?[A-Z][\w'’-]*(?:\s+(?:[A-Z][\w'’-]*|of|on|upon|&)){0,4}?)"
+    r"(?:\s+" + SCHOOL_CHURCH + r")?"
+    r"((?:\s+(?:" + SCHOOL_KINDS + "|" + SCHOOL_KINDS_SPOKEN + r")\b)+)"
+    r"(?:\s+(?:and|&)\s+(?:Nursery|Sixth Form|Pre-?[Ss]chool)\b)?"
+    r"(?:\s+of\s+(?:the\s+)?[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)?"
+)
+# The same in a transcript, all lower case: "he goes to oakfield academy".
+_SCHOOL_SPOKEN = re.compile(
+    r"\b((?:[a-z][a-z'’-]*\s+){1,3}?)" + SCHOOL_KINDS_SPOKEN + r"(?:\s+school)?\b"
+)
+# A name given with an age. The age stays; the name goes, wherever it appears. Cue words
+# match in any case, the name's first word too (transcripts); a surname only capitalised.
+_AGE = r"(?:\d{1,2}|" + NUMBER_WORDS + r")(?:\s+and\s+a\s+half)?"
+_YEARS_OLD = r"[-\s]?(?:years?|yrs?)[-\s]?old\b"
+_AGE_NAME = r"([A-Za-z][A-Za-z'’-]+)((?:\s+[A-Z][a-z'’-]+)?)"
+_SOFTENER = r"(?:now\s+|only\s+|just\s+|nearly\s+|almost\s+)?"
+_AGED_NAMES = [
+    # "my 9-year-old Amira", "our nine year old son Jack", "my 7yo called Rose"
+    re.compile(
+        r"(?i:\b(?:my|our|his|her|their|the)\s+(?:(?:little|eldest|youngest|oldest|middle|only)"
+        r"\s+)?" + _AGE + r"(?:" + _YEARS_OLD + r"|\s?y/?o\b)\s+(?:" + _RELATIONS + r"\s+)?"
+        r"(?:(?:is\s+)?(?:called|named)\s+)?)" + _AGE_NAME
+    ),
+    # "Theo, who is 7", "Theo aged 7", "Theo, age 7", "Theo who's just turned seven"
+    re.compile(
+        _AGE_NAME + r"(?i:,?\s+(?:who\s+is|who['’]s|who\s+has\s+just\s+turned|who\s+turned|"
+        r"who\s+will\s+be|who\s+turns|aged?)\s+" + _SOFTENER + _AGE + r")\b"
+    ),
+    # "Theo is 7.", "Theo's seven and", "Theo is 7 years old"
+    re.compile(
+        _AGE_NAME
+        + r"(?i:(?:\s+(?:is|was|has\s+just\s+turned|turned|turns|will\s+be)|['’]s)\s+"
+        + _SOFTENER
+        + _AGE
+        + r"(?="
+        + _YEARS_OLD
+        + r"|\s*(?:[,.;:!?)]|$)|\s+(?:and|but|now|so|"
+        r"in|this|next)\b))"
+    ),
+    # "Amira (9)", "Theo (aged 7)", "Theo (7 years)"
+    re.compile(
+        _AGE_NAME + r"(?i:\s*\(\s*(?:aged?\s*)?\d{1,2}\s*(?:years?|yrs?|y/?o)?(?:\s+old)?\s*\))"
+    ),
+    # "Theo, 7, has autism", "Theo, a 7-year-old with", "Theo 7 years old"
+    re.compile(
+        _AGE_NAME + r"(?i:,?\s+(?:(?:an?\s+)?" + _AGE + _YEARS_OLD + r"|(?:aged?\s+)?\d{1,2},))"
+    ),
+]
+# Words that take a number the way a child takes an age ("Room 7 is", "Mine is 7").
+_NOT_AGED = words(
+    """which mine both each everyone everybody nobody someone somebody total number page room
+    class group set level score grade size band step stage part chapter item question point
+    term week day month hour minute age aged year years it its"""
 )
 # Capitalised words that follow cues but are not names.
 _NOT_NAMES = frozenset(
@@ -290,7 +376,30 @@ class Finding:
     kind: str
 
 
-def find_identifiers(text: str, known_names: Iterable[str] = ()) -> list[Finding]:
+@dataclass(frozen=True)
+class Redacted:
+    """Redacted text, and where each placeholder put into it stands (spans in ``text``)."""
+
+    text: str
+    placeholders: tuple[Finding, ...]
+
+    def removed(self) -> dict[str, int]:
+        """How many details of each kind were removed, e.g. ``{"NAME": 2, "SCHOOL": 1}``."""
+        return dict(Counter(f.kind for f in self.placeholders))
+
+
+@dataclass(frozen=True)
+class Known:
+    """Names and schools found in some texts, to remove from others too: a parent names
+    "my son Theo" in one message and writes only "Theo" in the next."""
+
+    names: frozenset[str] = frozenset()
+    schools: frozenset[str] = frozenset()
+
+
+def find_identifiers(
+    text: str, known_names: Iterable[str] = (), known_schools: Iterable[str] = ()
+) -> list[Finding]:
     """Every identifying span found, non-overlapping, in text order."""
     found: list[Finding] = []
     found += [Finding(m.start(), m.end(), "EMAIL") for m in _EMAIL.finditer(text)]
@@ -300,20 +409,56 @@ def find_identifiers(text: str, known_names: Iterable[str] = ()) -> list[Finding
     found += [Finding(m.start(), m.end(), "POSTCODE") for m in _POSTCODE.finditer(text)]
     found += [Finding(m.start(), m.end(), "ADDRESS") for m in _ADDRESS.finditer(text)]
     found += [Finding(m.start(), m.end(), "ADDRESS") for m in _ADDRESS_LOWER.finditer(text)]
+    found += _schools(text, known_schools)  # before names: "Larkrise" alone is its school
     found += _names(text, known_names)
     return _non_overlapping(found)
 
 
-def redact(text: str, known_names: Iterable[str] = ()) -> str:
-    """The text with every identifying detail replaced by a placeholder like ``[NAME]``."""
+def redact_marked(
+    text: str, known_names: Iterable[str] = (), known_schools: Iterable[str] = ()
+) -> Redacted:
+    """The text with every identifying detail replaced by a placeholder like ``[NAME]``, and
+    where each placeholder now stands."""
     pieces: list[str] = []
-    last = 0
-    for finding in find_identifiers(text, known_names):
-        pieces.append(text[last : finding.start])
-        pieces.append(PLACEHOLDERS[finding.kind])
+    spans: list[Finding] = []
+    last = at = 0
+    for finding in find_identifiers(text, known_names, known_schools):
+        kept, placeholder = text[last : finding.start], PLACEHOLDERS[finding.kind]
+        pieces += [kept, placeholder]
+        at += len(kept)
+        spans.append(Finding(at, at + len(placeholder), finding.kind))
+        at += len(placeholder)
         last = finding.end
     pieces.append(text[last:])
-    return "".join(pieces)
+    return Redacted("".join(pieces), tuple(spans))
+
+
+def redact(text: str, known_names: Iterable[str] = ()) -> str:
+    """The text with every identifying detail replaced by a placeholder like ``[NAME]``."""
+    return redact_marked(text, known_names).text
+
+
+def learn(texts: Iterable[str], known_names: Iterable[str] = ()) -> Known:
+    """The names and schools any of these texts gives, with the names already known."""
+    known_names = tuple(known_names)
+    names: set[str] = set()
+    schools: set[str] = set()
+    for text in texts:
+        names |= _name_words(text, known_names)
+        schools |= {phrase for _, _, phrase in _school_spans(text)}
+    return Known(frozenset(names), frozenset(schools))
+
+
+def redact_together(texts: Sequence[str], known_names: Iterable[str] = ()) -> list[Redacted]:
+    """Each text redacted, a name or school found in any of them removed from all of them."""
+    known = learn(texts, known_names)
+    return [redact_marked(text, known.names, known.schools) for text in texts]
+
+
+def placeholders_in(text: str) -> tuple[Finding, ...]:
+    """Every placeholder a text already holds, e.g. those kept by a person editing it."""
+    kinds = {placeholder: kind for kind, placeholder in PLACEHOLDERS.items()}
+    return tuple(Finding(m.start(), m.end(), kinds[m.group()]) for m in _PLACEHOLDER.finditer(text))
 
 
 def _phones(text: str) -> list[Finding]:
@@ -348,7 +493,9 @@ def _nhs_checksum_ok(digits: str) -> bool:
 def _is_name(word: str) -> bool:
     word = _bare(word)
     low = word.lower()
-    if low in _NOT_NAMES or len(low) < 2 or not re.sub(r"['’-]", "", low).isalpha():
+    if low in _NOT_NAMES or low in NEEDS_WORDS:
+        return False
+    if len(low) < 2 or not re.sub(r"['’-]", "", low).isalpha():
         return False
     # Capitalised words are names unless very common; lower-case ones (transcripts) only
     # when they are not English words at all ("tyler", "jayden").
@@ -363,7 +510,27 @@ def _bare(word: str) -> str:
     return word
 
 
+def _is_aged_name(word: str) -> bool:
+    """A word given an age ("Grace is 12") is a name even if it is also an English word."""
+    word = _bare(word)
+    low = word.lower()
+    if low in _NOT_NAMES or low in NEEDS_WORDS or low in _CALENDAR or low in _NOT_AGED:
+        return False
+    if len(low) < 2 or not re.sub(r"['’-]", "", low).isalpha():
+        return False
+    return word[0].isupper() or (low not in english_words() and low not in lemma_table())
+
+
 def _names(text: str, known_names: Iterable[str]) -> list[Finding]:
+    out = []
+    for name in _name_words(text, known_names):
+        pattern = re.compile(r"(?<![\w@])" + re.escape(name) + r"(?![\w@])", re.IGNORECASE)
+        out.extend(Finding(m.start(), m.end(), "NAME") for m in pattern.finditer(text))
+    return out
+
+
+def _name_words(text: str, known_names: Iterable[str]) -> set[str]:
+    """Every word of the text that is a name, known or introduced by a cue."""
     names: set[str] = set()
     for name in known_names:
         for part in re.split(r"[\s,]+", name.strip()):
@@ -397,11 +564,66 @@ def _names(text: str, known_names: Iterable[str]) -> list[Finding]:
                 names.update(w for w in re.split(r"\s+", nxt.group(1)) if _is_name(w))
     if lines and _SIGNATURE_NAME.match(lines[-1]) and len(lines) > 1:
         names.update(w for w in lines[-1].split() if _is_name(w) and w[0].isupper())
-    out = []
-    for name in names:
-        pattern = re.compile(r"(?<![\w@])" + re.escape(name) + r"(?![\w@])", re.IGNORECASE)
-        out.extend(Finding(m.start(), m.end(), "NAME") for m in pattern.finditer(text))
+    for pattern in _AGED_NAMES:
+        for m in pattern.finditer(text):
+            names.update(_bare(w) for w in (m.group(1), *m.group(2).split()) if _is_aged_name(w))
+    return names
+
+
+def _schools(text: str, known_schools: Iterable[str]) -> list[Finding]:
+    spans = _school_spans(text)
+    out = [Finding(start, end, "SCHOOL") for start, end, _ in spans]
+    for phrase in {*known_schools, *(p for _, _, p in spans)}:
+        pattern = re.compile(r"(?<![\w@])" + re.escape(phrase) + r"(?![\w@])", re.IGNORECASE)
+        out.extend(Finding(m.start(), m.end(), "SCHOOL") for m in pattern.finditer(text))
     return out
+
+
+def _school_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, the name that tells which school) for every school named in the text."""
+    out = []
+    for m in _SCHOOL.finditer(text):
+        words = list(re.finditer(r"\S+", m.group(1)))
+        while words and _generic_school_word(words[0].group()):
+            words.pop(0)  # "The", "Yesterday": before the name, not part of it
+        if words and _bare(words[-1].group()) != words[-1].group() and m.group(2).islower():
+            continue  # "Amira's school" is a child's school: her name is what identifies
+        if words and any(_distinctive(w.group()) for w in words):
+            start = m.start(1) + words[0].start()
+            out.append((start, m.end(), text[start : m.start(1) + words[-1].end()]))
+    for m in _SCHOOL_SPOKEN.finditer(text):
+        words = list(re.finditer(r"\S+", m.group(1)))
+        while words and not _spoken_school_word(words[0].group()):
+            words.pop(0)  # "goes to", "the": only the name's own words stay
+        if words and any(_spoken_school_word(w.group()) and _distinctive(w.group()) for w in words):
+            start = m.start(1) + words[0].start()
+            out.append((start, m.end(), text[start : m.start(1) + words[-1].end()]))
+    return out
+
+
+def _school_word(word: str) -> str:
+    return _bare(word).lower().rstrip(".")
+
+
+def _generic_school_word(word: str) -> bool:
+    low = _school_word(word)
+    return low in SCHOOL_GENERIC or low in _NOT_NAMES or low in _CALENDAR
+
+
+def _distinctive(word: str) -> bool:
+    """A word that tells one school from another: not its kind, church, or a needs word."""
+    low = _school_word(word)
+    if low in ("of", "on", "upon", "&") or _generic_school_word(word) or low in NEEDS_WORDS:
+        return False
+    return any(c.isalpha() for c in low)
+
+
+def _spoken_school_word(word: str) -> bool:
+    """In a lower-case transcript only a word no dictionary has can name a school."""
+    low = _school_word(word)
+    if low in ("st", "saint"):
+        return True
+    return _distinctive(word) and low not in english_words() and low not in lemma_table()
 
 
 def _non_overlapping(found: list[Finding]) -> list[Finding]:

@@ -15,6 +15,7 @@ from intake.console.pages import setup_templates
 from intake.console.views import (
     admin,
     audit,
+    case_study,
     concern,
     conversation,
     erasure,
@@ -65,6 +66,7 @@ def register_console(app: web.Application, zone: str = "Europe/London") -> None:
     add.add_get(CONVERSATION, conversation.conversation)
     for verb in ("claim", "unclaim", "close", "reopen", "note", "reply"):
         add.add_post(f"{CONVERSATION}/{verb}", getattr(conversation, verb))
+    case_study.register(add)
     add.add_get(CONCERN, concern.concern)
     add.add_post(f"{CONCERN}/acknowledge", concern.acknowledge)
     add.add_post(f"{CONCERN}/decision", concern.decide)

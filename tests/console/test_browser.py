@@ -518,3 +518,54 @@ async def test_subject_access_lists_concern_items_as_withheld_until_the_lead_rel
         await lead.get_by_role("button", name="Download JSON").click()
     held = json.loads(Path(await (await download.value).path()).read_text())
     assert held["safeguarding_concerns"] and held["contact"]["value"] == "sar.parent@example.org"
+
+
+async def test_a_case_study_export_holds_the_childs_needs_and_nothing_that_identifies(
+    browser: Browser, served: Served
+):
+    story = (
+        "My daughter Amira, who is 9, has autism and dyslexia and goes to Oakfield Academy. "
+        "She was excluded twice and is waiting for speech and language therapy; her EHCP "
+        "does not mention it. We live at 22 Larch Close, Andover SP10 3LP. Call me on "
+        "07700 900456 or email amira.mum@example.org.\n\nThanks,\nSamira"
+    )
+    identifying = ("Amira", "Samira", "Oakfield", "Larch Close", "SP10", "900456", "amira.mum")
+    needs = ("autism", "dyslexia", "excluded twice", "speech and language therapy", "EHCP")
+    before = len(served.relay.messages)
+    await served.mail(story, "Amira's school", sender="amira.mum@example.org")
+    await _consent_in_browser(browser, served, before)
+    adviser = await _sign_in(browser, served, ADVISER)
+    await adviser.get_by_role("link", name="Amira's school").click()
+    await adviser.get_by_role("link", name="Case study export").click()
+    await expect(adviser.get_by_role("heading", name="Case study export")).to_be_visible()
+    removed = adviser.get_by_role("mark")
+    await expect(removed.first).to_be_visible()
+    assert await removed.count() >= 7
+    await expect(adviser.get_by_text("removed: school").first).to_be_attached()
+    preview = await adviser.inner_text("main")
+    for word in identifying:
+        assert word not in preview, word
+    await _no_serious_violations(adviser)
+    await adviser.screenshot(path=served.shots / "case-study.png", full_page=True)
+
+    box = adviser.get_by_label("Case study text")
+    text = await box.input_value()
+    await box.fill(text + "\nAmira is happier at Oakfield now.")  # typed back in by mistake
+    await adviser.get_by_label("I have checked that nothing identifies the family").check()
+    await adviser.get_by_role("button", name="Download").click()
+    await expect(adviser.get_by_role("heading", name="Check the text again")).to_be_visible()
+    await expect(adviser.get_by_text("We removed 1 name, 1 school")).to_be_visible()
+    assert "Amira" not in await box.input_value()
+    await _no_serious_violations(adviser)
+
+    await adviser.get_by_label("I have checked that nothing identifies the family").check()
+    async with adviser.expect_download() as started:
+        await adviser.get_by_role("button", name="Download").click()
+    download = await started.value
+    assert download.suggested_filename == "case-study.txt"
+    exported = Path(await download.path()).read_text(encoding="utf-8")
+    for word in identifying:
+        assert word.lower() not in exported.lower(), word
+    for need in needs:
+        assert need in exported, need
+    assert "[NAME], who is 9" in exported and "[NAME] is happier at [SCHOOL] now." in exported
