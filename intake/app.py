@@ -46,6 +46,7 @@ from storage.database import Database
 from storage.engine import safe_url
 from storage.migrate import is_current
 from storage.records import Records
+from storage.retention import Retention
 from storage.rota import RotaStore
 from storage.staff_sessions import StaffSessions
 from storage.values import utcnow
@@ -417,7 +418,8 @@ def _worker(name: str, run: Worker) -> Callable[[web.Application], AsyncIterator
 
 
 async def _purge(services: Services, stop: asyncio.Event) -> None:
-    """Holds nobody answered, webhook answers and reply counts past their time."""
+    """Holds nobody answered, webhook answers and reply counts past their time; closed
+    conversations and decided concerns past their retention periods."""
     records = services.records
     purges = {
         "held": services.gateway.expire_holds,
@@ -426,6 +428,9 @@ async def _purge(services: Services, stop: asyncio.Event) -> None:
         "outbox_expired": records.outbox.purge_expired,
         "reminders": services.gateway.remind_holds,
         "callbacks": records.callbacks.expire,
+        "retention": Retention(
+            services.db, services.settings.retention_days, services.settings.concern_retention_days
+        ).purge_count,
     }
     await run_purge_worker(purges, services.settings.purge_interval, stop, services.metrics)
 
