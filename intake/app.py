@@ -38,7 +38,7 @@ from intake.safeguarding.sms_webhook import sms_handler, sms_status_handler
 from intake.services import SERVICES, Services
 from intake.settings import Settings, SettingsError
 from intake.voice.handlers import VOICE_ROUTES, VoiceAdapter
-from intake.voice.hours import HoursError, OfficeHours
+from intake.voice.hours import HoursError, OfficeHours, bank_holidays
 from intake.voice.signature import TwilioSignature, development_auth_token
 from storage import key_material
 from storage.casework import Casework
@@ -100,7 +100,9 @@ def build_services(
     domain = settings.mail_address.rpartition("@")[2] or "localhost"
     mail_sender = OutboxSender(records.outbox, settings.smtp_relay, domain=domain, metrics=metrics)
     try:
-        hours = OfficeHours.parse(settings.office_hours, settings.timezone)
+        hours = OfficeHours.parse(
+            settings.office_hours, settings.timezone, bank_holidays(settings.bank_holidays)
+        )
     except HoursError as exc:
         raise SettingsError(str(exc)) from None
     alerter = Alerter(

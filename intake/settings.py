@@ -57,6 +57,7 @@ class Settings:
     # Decided safeguarding concerns older than this are purged; none: kept until deleted (see
     # concern_retention below for why there is no default).
     concern_retention_days: int | None = None
+    bank_holidays: str = "england-and-wales"  # whose bank holidays close the office
     emergency_message: str = (
         "Nobody from our safeguarding team can answer just now. They have been told, and someone"
         " will call you back today. If a child is in danger now, call 999."
@@ -111,6 +112,7 @@ class Settings:
             out_of_hours_number=_phone(env, "INTAKE_OUT_OF_HOURS_NUMBER"),
             retention_days=_int(env, "INTAKE_RETENTION_DAYS", 0) or None,
             concern_retention_days=concern_retention(env),
+            bank_holidays=_division(env),
         )
 
     @property
@@ -211,6 +213,17 @@ def concern_retention(env: Mapping[str, str]) -> int | None:
             f"INTAKE_RETENTION_DAYS ({conversations}): safeguarding concerns are kept longer"
         )
     return days
+
+
+def _division(env: Mapping[str, str]) -> str:
+    from intake.voice.hours import DIVISIONS
+
+    raw = (env.get("INTAKE_BANK_HOLIDAYS") or "england-and-wales").strip().lower()
+    if raw not in DIVISIONS:
+        raise SettingsError(
+            f"INTAKE_BANK_HOLIDAYS must be one of {', '.join(DIVISIONS)}, not {raw!r}"
+        )
+    return raw
 
 
 def _roles(env: Mapping[str, str], name: str) -> frozenset[str]:
