@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from aiohttp import web
 
+from intake.admin_choices import AdminChoices
 from intake.console.auth import console_guard
 from intake.console.live import LiveFeed
 from intake.console.routes import register_console
@@ -21,7 +22,7 @@ from intake.console.warnings_mailer import run_warning_mailer
 from intake.core.gateway import Gateway
 from intake.core.purge import run_purge_worker
 from intake.core.types import RiskAssessor
-from intake.core.wording import current_wording
+from intake.core.wording import wording_files
 from intake.logs import log_event
 from intake.mail.replies import MailReplies
 from intake.mail.sender import OutboxSender
@@ -38,7 +39,7 @@ from intake.safeguarding.sms_webhook import sms_handler, sms_status_handler
 from intake.services import SERVICES, Services
 from intake.settings import Settings, SettingsError
 from intake.voice.handlers import VOICE_ROUTES, VoiceAdapter
-from intake.voice.hours import HoursError, OfficeHours
+from intake.voice.hours import HoursError, OfficeHours, bank_holidays
 from intake.voice.signature import TwilioSignature, development_auth_token
 from storage import key_material
 from storage.casework import Casework
@@ -46,6 +47,7 @@ from storage.database import Database
 from storage.engine import safe_url
 from storage.migrate import is_current
 from storage.records import Records
+from storage.retention import Retention
 from storage.rota import RotaStore
 from storage.staff_sessions import StaffSessions
 from storage.values import utcnow
@@ -93,15 +95,23 @@ def build_services(
         if db.is_sqlite
         else db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     )
-    wording = current_wording().for_service(
-        settings.pending_ttl.total_seconds(), settings.retention_days
-    )
     domain = settings.mail_address.rpartition("@")[2] or "localhost"
     mail_sender = OutboxSender(records.outbox, settings.smtp_relay, domain=domain, metrics=metrics)
     try:
-        hours = OfficeHours.parse(settings.office_hours, settings.timezone)
+        default_hours = OfficeHours.parse(
+            settings.office_hours, settings.timezone, bank_holidays(settings.bank_holidays)
+        )
     except HoursError as exc:
         raise SettingsError(str(exc)) from None
+    # the admin's hours and wording over the defaults, followed while the service runs
+    choices = AdminChoices(
+        db,
+        default_hours,
+        wording_files(),
+        hold_seconds=settings.pending_ttl.total_seconds(),
+        retention_days=settings.retention_days,
+    )
+    hours, wording = choices.hours, choices.wording
     alerter = Alerter(
         db,
         records.concerns,
@@ -138,7 +148,7 @@ def build_services(
         address=settings.mail_address,
         public_url=settings.public_url,
         phone=settings.service_phone,
-        hours=hours.spoken(),
+        hours=hours.spoken,
         childrens_services=settings.childrens_services_number,
     )
     mail = MailService(
@@ -176,6 +186,7 @@ def build_services(
         live,
         casework,
         sessions,
+        choices,
     )
 
 
@@ -289,6 +300,7 @@ def create_app(
                 tune(services)
             app[SERVICES] = services
             app[MAIL] = services.mail
+            await services.choices.refresh()
             await services.voice.start()
             await services.live.start()
             yield
@@ -417,7 +429,8 @@ def _worker(name: str, run: Worker) -> Callable[[web.Application], AsyncIterator
 
 
 async def _purge(services: Services, stop: asyncio.Event) -> None:
-    """Holds nobody answered, webhook answers and reply counts past their time."""
+    """Holds nobody answered, webhook answers and reply counts past their time; closed
+    conversations and decided concerns past their retention periods."""
     records = services.records
     purges = {
         "held": services.gateway.expire_holds,
@@ -426,8 +439,15 @@ async def _purge(services: Services, stop: asyncio.Event) -> None:
         "outbox_expired": records.outbox.purge_expired,
         "reminders": services.gateway.remind_holds,
         "callbacks": records.callbacks.expire,
+        "retention": Retention(
+            services.db, services.settings.retention_days, services.settings.concern_retention_days
+        ).purge_count,
     }
     await run_purge_worker(purges, services.settings.purge_interval, stop, services.metrics)
+
+
+async def _follow_admin_choices(services: Services, stop: asyncio.Event) -> None:
+    await services.choices.run(stop)
 
 
 async def _send_mail(services: Services, stop: asyncio.Event) -> None:
@@ -469,6 +489,7 @@ WORKERS = (
     ("alert-worker", _alert),
     ("heartbeat", _heartbeat),
     ("warning-mailer", run_warning_mailer),
+    ("admin-choices", _follow_admin_choices),
 )
 
 

@@ -90,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
         "the old one (see the README: Rotating the key)",
     )
     rotate.add_argument("--batch", type=int, default=200, help="rows per transaction")
+    purge = sub.add_parser(
+        "purge",
+        help="apply the retention periods: erase closed conversations and decided concerns "
+        "past them (audited)",
+    )
+    purge.add_argument(
+        "--dry-run", action="store_true", help="list what would go (counts and ids), change nothing"
+    )
     outbox = sub.add_parser("outbox", help="outbound mail and messages waiting or failed")
     outbox_actions = outbox.add_subparsers(dest="action", required=True)
     outbox_status = outbox_actions.add_parser(
@@ -134,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _simulate_email(settings, args)
         if args.command == "rotate-key":
             return _rotate_key(settings, args)
+        args.settings = settings
         return asyncio.run(_with_database(settings, _COMMANDS[args.command], args))
     except (
         CommandError,
@@ -512,8 +521,32 @@ async def _outbox(db: Database, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _purge(db: Database, args: argparse.Namespace) -> int:
+    """Counts and ids only: nothing a parent said, and no contact, is printed."""
+    from storage.retention import Retention
+
+    settings: Settings = args.settings
+    retention = Retention(db, settings.retention_days, settings.concern_retention_days)
+    plan = await (retention.due() if args.dry_run else retention.purge(actor="cli"))
+    verb = "would be purged" if args.dry_run else "purged"
+    for kind, ids, days, variable in (
+        ("closed conversations", plan.conversations, settings.retention_days, "RETENTION"),
+        ("decided concerns", plan.concerns, settings.concern_retention_days, "CONCERN_RETENTION"),
+    ):
+        if not days:
+            print(f"{kind}: kept (INTAKE_{variable}_DAYS is not set)")
+            continue
+        print(f"{kind} older than {days} days {verb}: {len(ids)}")
+        for one in ids:
+            print(f"  {one}")
+    if args.dry_run:
+        print("dry run: nothing was changed")
+    return EXIT_OK
+
+
 _COMMANDS = {
     "migrate": _migrate,
+    "purge": _purge,
     "staff": _staff,
     "oncall": _oncall,
     "sar": _sar,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from intake.admin_choices import AdminChoices
 from intake.console.live import LiveFeed
 from intake.core.gateway import Gateway
 from intake.core.wording import Wording
@@ -44,6 +45,7 @@ class Services:
     live: LiveFeed
     casework: Casework
     sessions: StaffSessions
+    choices: AdminChoices  # the admin's office hours and wording, as in force now
 
     @property
     def concerns(self) -> ConcernStore:

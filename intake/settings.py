@@ -54,6 +54,10 @@ class Settings:
     childrens_services_number: str | None = None  # given to a parent who disclosed risk
     out_of_hours_number: str | None = None  # where 0 reaches out of hours
     retention_days: int | None = None  # closed conversations older than this are purged
+    # Decided safeguarding concerns older than this are purged; none: kept until deleted (see
+    # concern_retention below for why there is no default).
+    concern_retention_days: int | None = None
+    bank_holidays: str = "england-and-wales"  # whose bank holidays close the office
     emergency_message: str = (
         "Nobody from our safeguarding team can answer just now. They have been told, and someone"
         " will call you back today. If a child is in danger now, call 999."
@@ -107,6 +111,8 @@ class Settings:
             childrens_services_number=_phone(env, "INTAKE_CHILDRENS_SERVICES_NUMBER"),
             out_of_hours_number=_phone(env, "INTAKE_OUT_OF_HOURS_NUMBER"),
             retention_days=_int(env, "INTAKE_RETENTION_DAYS", 0) or None,
+            concern_retention_days=concern_retention(env),
+            bank_holidays=_division(env),
         )
 
     @property
@@ -189,6 +195,35 @@ def _tighten(root: Path) -> int:
             except OSError:
                 continue  # not ours to change (a read-only mount): the write probe says so
     return fixed
+
+
+def concern_retention(env: Mapping[str, str]) -> int | None:
+    """INTAKE_CONCERN_RETENTION_DAYS, never shorter than INTAKE_RETENTION_DAYS.
+
+    No default: a safeguarding record may be needed long after the conversation (local
+    safeguarding procedures commonly keep child-protection records until the child is 25, and
+    inquiries have asked that records of possible abuse are not destroyed), and the service
+    does not know the child's age. So decided concerns are kept until the council sets a
+    period; an open or undecided concern is never purged."""
+    days = _int(env, "INTAKE_CONCERN_RETENTION_DAYS", 0) or None
+    conversations = _int(env, "INTAKE_RETENTION_DAYS", 0) or None
+    if days and conversations and days < conversations:
+        raise SettingsError(
+            f"INTAKE_CONCERN_RETENTION_DAYS ({days}) must not be shorter than "
+            f"INTAKE_RETENTION_DAYS ({conversations}): safeguarding concerns are kept longer"
+        )
+    return days
+
+
+def _division(env: Mapping[str, str]) -> str:
+    from intake.voice.hours import DIVISIONS
+
+    raw = (env.get("INTAKE_BANK_HOLIDAYS") or "england-and-wales").strip().lower()
+    if raw not in DIVISIONS:
+        raise SettingsError(
+            f"INTAKE_BANK_HOLIDAYS must be one of {', '.join(DIVISIONS)}, not {raw!r}"
+        )
+    return raw
 
 
 def _roles(env: Mapping[str, str], name: str) -> frozenset[str]:

@@ -85,6 +85,9 @@ async def _guarded(request: web.Request, handler) -> web.StreamResponse:  # noqa
     role = signed_in.staff.role
     if step is None and (may(role, Can.HANDLE_CONCERNS) or may(role, Can.ADMINISTER)):
         request[WARNINGS] = await _warnings(request)
+        if may(role, Can.ADMINISTER):  # the wording's yearly review is the admin's to do
+            overdue = services.choices.review_warning()
+            request[WARNINGS] = [*request[WARNINGS], *([overdue] if overdue else [])]
     if capability != "second_factor" and not may(signed_in.staff.role, capability):
         async with services.db.transaction() as session:
             await audit.record(

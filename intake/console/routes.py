@@ -14,6 +14,8 @@ from intake.console.access import PUBLIC, requires
 from intake.console.pages import setup_templates
 from intake.console.views import (
     admin,
+    admin_hours,
+    admin_wording,
     audit,
     case_study,
     concern,
@@ -73,6 +75,8 @@ def register_console(app: web.Application, zone: str = "Europe/London") -> None:
     add.add_get("/console/audit", audit.audit_log)
     add.add_get("/console/health", health.health)
     admin.register(add)
+    admin_hours.register(add)
+    admin_wording.register(add)
     second_factor.register(add)
     add.add_static("/console/static/", STATIC, append_version=False)
     add.add_static("/assets/", STATIC / "moj" / "assets")  # MoJ's stylesheet asks for /assets/

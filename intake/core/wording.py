@@ -6,8 +6,10 @@ be a new version, never an edit that makes old consent records point at words no
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -73,6 +75,10 @@ class WordingError(ValueError):
 class Wording:
     version: str
     texts: dict[str, str]
+    review_by: date | None = None  # the policy is reviewed yearly: when this version is due
+
+    def review_overdue(self, today: date) -> bool:
+        return self.review_by is not None and today > self.review_by
 
     def __getitem__(self, key: str) -> str:
         return self.texts[key]
@@ -93,6 +99,7 @@ class Wording:
                 k: v.replace("{hold_period}", period).replace("{retention}", kept)
                 for k, v in self.texts.items()
             },
+            self.review_by,
         )
 
     def consent_text(self, channel: Channel | str, method: ConsentMethod | None = None) -> str:
@@ -139,10 +146,55 @@ def load_wording(path: Path) -> Wording:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise WordingError(f"{path.name}: {exc}") from None
+    review_by = data.pop("review_by", None)
+    if review_by is not None and not isinstance(review_by, date):
+        raise WordingError(f"{path.name}: review_by must be a date, like 2027-12-01")
+    return wording_from(data, path.name, review_by)
+
+
+def wording_from(data: dict, where: str, review_by: date | None = None) -> Wording:
+    """A version from its texts (a file's, or one the admin added), every required text there."""
     missing = [key for key in REQUIRED if not isinstance(data.get(key), str) or not data[key]]
     if missing or not data.get("version"):
-        raise WordingError(f"{path.name}: missing {', '.join(missing) or 'version'}")
-    return Wording(str(data["version"]), {k: v for k, v in data.items() if k != "version"})
+        raise WordingError(f"{where}: missing {', '.join(missing) or 'version'}")
+    texts = {k: v for k, v in data.items() if k != "version" and isinstance(v, str)}
+    return Wording(str(data["version"]), texts, review_by)
+
+
+def wording_files(directory: Path = WORDING_DIR) -> list[Wording]:
+    """Every version in the wording directory, oldest first (file names sort by version)."""
+    return [load_wording(path) for path in sorted(directory.glob("*.toml"))]
+
+
+def latest(versions: list[Wording]) -> Wording:
+    """The current version: the one whose name sorts last, wherever it is kept."""
+    if not versions:
+        raise WordingError("no wording versions")
+    return max(versions, key=lambda w: w.version)
+
+
+def next_version(existing: list[str], today: date) -> str:
+    """A name for a new version that sorts after every one there is, in the files' style:
+    "2027-01", or "2026-12c" when 2026-12 and 2026-12b exist."""
+    taken = set(existing)
+    newest = max(taken, default="")
+    base = f"{today:%Y-%m}"
+    if base not in taken and base > newest:
+        return base
+    stem = base if base > newest[:7] else newest[:7]
+    for letter in "bcdefghijklmnopqrstuvwxyz":
+        name = stem + letter
+        if name not in taken and name > newest:
+            return name
+    raise WordingError(f"no version name left for {stem}: add the new version next month")
+
+
+PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+
+
+def placeholders(text: str) -> set[str]:
+    """The service's settings a text names, like {retention}: filled in for each installation."""
+    return set(PLACEHOLDER.findall(text))
 
 
 @cache

@@ -3,7 +3,7 @@ to, and when; this turns each purpose into an outbox payload (headers, subject, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from intake.core.ports import Purpose
@@ -23,22 +23,26 @@ class MailReplies:
         address: str,
         public_url: str,
         phone: str | None = None,
-        hours: str | None = None,
+        hours: str | Callable[[], str] | None = None,
         childrens_services: str | None = None,
     ) -> None:
         self.wording = wording
-        # every email says how to reach a person without writing (and so without a record)
-        self.contact_line = (
-            f"To talk to an adviser, call {readable_phone(phone)}"
-            + (f" ({hours})." if hours else ".")
-            if phone
-            else None
-        )
+        self._phone = readable_phone(phone) if phone else None
+        self._hours = hours
         self.childrens_services = readable_phone(childrens_services) if childrens_services else None
         self.keyring = keyring
         self.address = address.strip().lower()
         self.domain = self.address.rpartition("@")[2] or "localhost"
         self.public_url = public_url.rstrip("/")
+
+    @property
+    def contact_line(self) -> str | None:
+        """Every email says how to reach a person without writing (and so without a record),
+        with the office hours in force when it is written."""
+        if not self._phone:
+            return None
+        hours = self._hours() if callable(self._hours) else self._hours
+        return f"To talk to an adviser, call {self._phone}" + (f" ({hours})." if hours else ".")
 
     def consent_link(self, token: str, expires_at: datetime) -> str:
         return f"{self.public_url}/consent/{sign_link(self.keyring, token, expires_at)}"

@@ -4,6 +4,7 @@ alembic.ini when used by hand for autogenerate."""
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import storage.admin_tables  # noqa: F401 - its tables are part of the one schema
 import storage.casework_tables  # noqa: F401 - its tables are part of the one schema
 from storage.tables import Base
 

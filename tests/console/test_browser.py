@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import json
 import os
 import re
@@ -569,3 +570,68 @@ async def test_a_case_study_export_holds_the_childs_needs_and_nothing_that_ident
     for need in needs:
         assert need in exported, need
     assert "[NAME], who is 9" in exported and "[NAME] is happier at [SCHOOL] now." in exported
+
+
+def _a_year_has_passed(served: Served) -> None:
+    """As if the current wording's review date had gone by: a version added a year ago, due
+    for review last month (written as the service writes it; the admin's form refuses dates
+    in the past)."""
+    import sqlite3
+
+    from intake.core.wording import wording_files
+
+    with contextlib.closing(sqlite3.connect(served.data_dir / "intake.db")) as db, db:
+        [admin_id] = db.execute("SELECT id FROM staff WHERE email = ?", (ADMIN,)).fetchone()
+        db.execute(
+            "INSERT INTO wording_versions (version, texts, review_by, based_on, created_by,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                "2026-12y",
+                json.dumps(wording_files()[-1].texts),
+                "2026-11-01",
+                "2026-12b",
+                admin_id,
+                "2025-11-01 09:00:00.000000",
+            ),
+        )
+
+
+async def test_an_overdue_wording_review_warns_the_admin_until_a_new_version_is_added(
+    browser: Browser, served: Served
+):
+    _a_year_has_passed(served)
+    admin = await _sign_in(browser, served, ADMIN, heading="console")
+    await admin.get_by_role("link", name="Wording").click()
+    await expect(admin.get_by_role("heading", name="Wording", level=1)).to_be_visible()
+    versions = admin.get_by_role("table", name="Versions")
+    current = versions.get_by_role("row", name=re.compile("^2026-12y Current"))
+    await expect(current).to_contain_text("Overdue")
+    await expect(versions.get_by_role("row", name=re.compile("^2026-12b"))).to_be_visible()
+
+    warning = admin.get_by_role("alert").filter(
+        has_text="The service's wording was due for review on 1 November 2026"
+    )
+    for link in ("Staff accounts", "Office hours", "Wording"):  # every page says so
+        await admin.get_by_role("link", name=link).click()
+        await expect(warning).to_be_visible()
+    await _no_serious_violations(admin)
+    await admin.screenshot(path=served.shots / "wording.png", full_page=True)
+
+    await expect(admin.get_by_label("Greeting")).to_have_value(
+        re.compile("^This is the Parent Partnership Service")
+    )
+    await admin.get_by_label("Review by").fill("2026-01-01")
+    await admin.get_by_role("button", name="Add this version").click()
+    in_the_past = admin.get_by_role("link", name="The review date must be in the future")
+    await expect(in_the_past).to_be_visible()
+    await _no_serious_violations(admin)
+
+    next_year = datetime.date.today().replace(day=1) + datetime.timedelta(days=300)
+    await admin.get_by_label("Review by").fill(next_year.isoformat())
+    await admin.get_by_role("button", name="Add this version").click()
+    await expect(admin.get_by_text("The new version is added")).to_be_visible()
+    added = versions.get_by_role("row", name=re.compile(r"^(?!2026-12y)\S+ Current"))
+    await expect(added).to_be_visible()
+    await admin.get_by_role("link", name="Staff accounts").click()
+    await expect(admin.get_by_role("heading", name="Staff accounts", level=1)).to_be_visible()
+    await expect(warning).to_have_count(0)

@@ -63,3 +63,33 @@ def test_the_notice_says_how_long_records_are_kept_as_configured():
     assert "To see everything we hold" in notice and "To change your mind" in notice
     unset = current_wording().for_service(7 * 86_400)["notice"]
     assert "We keep your records until you ask us to delete them" in unset
+
+
+def test_a_version_carries_its_review_date_and_knows_when_it_is_overdue():
+    from datetime import date
+
+    wording = current_wording()
+    assert wording.review_by == date(2027, 12, 1) and "review_by" not in wording.texts
+    assert not wording.review_overdue(date(2027, 12, 1))
+    assert wording.review_overdue(date(2027, 12, 2))
+    assert wording.for_service(3600, 730).review_by == wording.review_by
+
+
+def test_a_review_date_that_is_not_a_date_is_refused(tmp_path: Path):
+    text = (Path(__file__).resolve().parents[2] / "intake/core/wording/2026-12b.toml").read_text()
+    broken = tmp_path / "2027-02.toml"
+    broken.write_text(text.replace("review_by = 2027-12-01", 'review_by = "next year"'))
+    with pytest.raises(WordingError, match="review_by must be a date"):
+        load_wording(broken)
+
+
+def test_a_new_version_is_named_to_sort_after_every_other():
+    from datetime import date
+
+    from intake.core.wording import next_version
+
+    december = date(2026, 12, 2)
+    assert next_version(["2026-11", "2026-12", "2026-12b"], december) == "2026-12c"
+    assert next_version(["2026-11"], december) == "2026-12"
+    assert next_version(["2026-12b"], date(2027, 1, 15)) == "2027-01"
+    assert next_version(["2027-03"], december) == "2027-03b"  # a file from the future

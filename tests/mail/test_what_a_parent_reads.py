@@ -34,7 +34,7 @@ async def test_every_email_says_how_to_phone_us_and_when(
         [_, declined] = await relay.wait_for(2)
     for message in (request, declined):
         body = message.get_content()
-        assert "call 01632 960001 (Monday to Friday, 9am to 5pm)" in body
+        assert "call 01632 960001 (Monday to Friday, 9am to 5pm, except on bank holidays)" in body
 
 
 async def test_a_disclosure_by_email_is_answered_first_with_what_happens_next(
