@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import alert_events, audit
 from storage.database import Database, Tx, new_id
+from storage.held import write
 from storage.keys import LookupKeys
 from storage.tables import Concern, ConsentRecord, Conversation, Message, PendingItem
 from storage.tallies import Tallies
@@ -30,7 +31,9 @@ NAME = "conversations.name"
 DETAILS = "conversations.details"
 BODY = "messages.body"
 _CONVERSATIONS = Conversation.__table__
-_MESSAGES = Message.__table__
+_MESSAGES, _PENDING = Message.__table__, PendingItem.__table__
+# built once; the values come with each execution
+_INSERT_CONSENT, _INSERT_CONVERSATION = insert(ConsentRecord.__table__), insert(_CONVERSATIONS)
 
 
 class ConsentRequired(PermissionError):
@@ -99,18 +102,22 @@ class Conversations:
         consent_id, conversation_id = new_id(), new_id()
         try:
             async with self._db.within(session) as s:
-                await s.execute(
-                    insert(ConsentRecord.__table__).values(
+                await write(
+                    s,
+                    _INSERT_CONSENT,
+                    dict(
                         id=consent_id,
                         channel=channel,
                         method=str(consent.method),
                         wording_version=consent.wording_version,
                         wording_text=consent.wording_text,
                         given_at=consent.given_at,
-                    )
+                    ),
                 )
-                await s.execute(
-                    insert(_CONVERSATIONS).values(
+                await write(
+                    s,
+                    _INSERT_CONVERSATION,
+                    dict(
                         id=conversation_id,
                         consent_id=consent_id,
                         channel=channel,
@@ -130,7 +137,7 @@ class Conversations:
                         details_enc=self._cipher.seal(
                             json.dumps(details or {}), DETAILS, conversation_id
                         ),
-                    )
+                    ),
                 )
                 if texts:  # held order kept: one microsecond apart
                     rows = [
@@ -139,12 +146,8 @@ class Conversations:
                     ]
                     for row, key in zip(rows, turn_keys, strict=False):
                         row["turn_key"] = key
-                    await s.execute(insert(_MESSAGES), rows)
-                await s.execute(
-                    delete(PendingItem.__table__).where(
-                        PendingItem.__table__.c.thread_hash == thread
-                    )
-                )
+                    await write(s, insert(_MESSAGES), rows)
+                await write(s, delete(_PENDING).where(_PENDING.c.thread_hash == thread))
                 await self._tallies.count(channel, "consented", session=s)
                 await audit.record(
                     s,
