@@ -8,6 +8,7 @@ hold are one transaction. Nothing else in the code base writes a conversation.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import alert_events, audit
 from storage.database import Database, Tx, new_id
-from storage.held import write
+from storage.held import HeldWrites, write
 from storage.keys import LookupKeys
 from storage.tables import Concern, ConsentRecord, Conversation, Message, PendingItem
 from storage.tallies import Tallies
@@ -215,27 +216,28 @@ class Conversations:
             statement = statement.on_conflict_do_nothing(
                 index_elements=["conversation_id", "turn_key"]
             )
+        touch, stored = update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == conversation_id), None
         async with self._db.within(session) as s:
             if reply_to:
-                changes["details_enc"] = await self._details_with(
-                    s, conversation_id, reply_to=reply_to
-                )
-            touched = await s.execute(
-                update(_CONVERSATIONS)
-                .where(_CONVERSATIONS.c.id == conversation_id)
-                .values(**changes)
-            )
-            if not touched.rowcount:
+                changes["details_enc"] = await self._details_with(s, conversation_id, reply_to)
+            if isinstance(s, HeldWrites) and not s.changed:
+                # a SQLite turn, one trip: the message first (its foreign key proves the
+                # conversation is there), then the touch, held for the turn's next trip
+                with contextlib.suppress(IntegrityError):
+                    stored = await s.execute(statement)
+                    await write(s, touch.values(**changes))
+            elif (await s.execute(touch.values(**changes))).rowcount:
+                stored = await s.execute(statement)
+            if stored is None:
                 raise ConsentRequired("no consented conversation with that id")
-            stored = await s.execute(statement)
         return row["id"] if stored.rowcount else None
 
-    async def _details_with(self, s: Tx, conversation_id: str, **changes: str) -> bytes:
+    async def _details_with(self, s: Tx, conversation_id: str, reply_to: str) -> bytes:
         sealed = await s.scalar(
             select(_CONVERSATIONS.c.details_enc).where(_CONVERSATIONS.c.id == conversation_id)
         )
         details = self.details_of(conversation_id, sealed)
-        details.update(changes)
+        details.update(reply_to=reply_to)
         return self._cipher.seal(json.dumps(details), DETAILS, conversation_id)
 
     def details_of(self, conversation_id: str, sealed: bytes | None) -> dict[str, str]:

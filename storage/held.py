@@ -30,7 +30,13 @@ class HeldWrites:
         self.conn = conn
         self._take_writer: Callable[[], Awaitable[object]] | None = take_writer
         self._changed = False  # a held change waits for the next trip
+        self._committed = False  # the last change went, and committed the turn with it
         self._one_trip: OneTripConnection | None | bool = False  # False: not looked up yet
+
+    @property
+    def changed(self) -> bool:
+        """A held change waits for the next trip."""
+        return self._changed
 
     async def writer(self) -> None:
         """Take the writer's place (once): a change follows, or goes with the next trip."""
@@ -40,6 +46,7 @@ class HeldWrites:
 
     async def hold(self, statement: Executable, params: Any = None) -> None:
         """A change whose result nobody reads: sent with the turn's next trip."""
+        self._open()
         driver = await self._driver()
         if driver is None:  # not the one-trip driver: nothing to hold it in
             await self.writer()
@@ -51,8 +58,25 @@ class HeldWrites:
 
     async def execute(self, statement: Executable, params: Any = None, **kw: Any) -> Result:
         if self._changed or statement.is_dml:
+            self._open()
             await self.writer()
         return await self.conn.execute(statement, params, **kw)
+
+    async def last(self, statement: Executable, params: Any = None) -> Result:
+        """The turn's last change, sent with the held ones and the commit in one trip; after
+        it the turn may read, but not change anything."""
+        driver = await self._driver()
+        if driver is None:
+            return await self.execute(statement, params)
+        self._open()
+        await self.writer()
+        driver.commit_after = True
+        try:
+            result = await self.conn.execute(statement, params)
+        finally:
+            driver.commit_after = False
+        self._changed, self._committed = False, True
+        return result
 
     async def scalar(self, statement: Executable, params: Any = None, **kw: Any) -> Any:
         return (await self.execute(statement, params, **kw)).scalar()
@@ -69,6 +93,10 @@ class HeldWrites:
     async def rollback(self) -> None:
         await self.conn.rollback()  # held changes are dropped unsent
         self._changed = False
+
+    def _open(self) -> None:
+        if self._committed:
+            raise RuntimeError("the turn has committed with its last change: nothing may follow")
 
     async def _driver(self) -> OneTripConnection | None:
         if self._one_trip is False:

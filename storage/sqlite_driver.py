@@ -120,7 +120,7 @@ class OneTripCursor:
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     """SQLAlchemy's aiosqlite connection, each statement and transaction end one trip."""
 
-    __slots__ = ("_queued", "_ran", "held", "holding")
+    __slots__ = ("_queued", "_ran", "held", "holding", "commit_after")
 
     def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
         super().__init__(dbapi, connection)
@@ -129,6 +129,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         self._ran = 0
         self.held: list[_Statement] = []  # statements waiting for the next trip
         self.holding = False  # while True, statements are held rather than sent
+        self.commit_after = False  # the next statement's trip also commits
 
     @contextlib.contextmanager
     def holding_back(self) -> Iterator[None]:
@@ -144,12 +145,16 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         statements run first, in order, in the same trip."""
         conn = self._connection._conn
         held, self.held = self.held, []
+        commit, self.commit_after = self.commit_after, False
 
         def trip() -> Any:
             try:
                 if held:
                     _run_held(conn, held)
-                return fn(conn, *args)
+                outcome = fn(conn, *args)
+                if commit:
+                    conn.commit()
+                return outcome
             finally:
                 self._ran += 1
 

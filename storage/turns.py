@@ -223,6 +223,7 @@ class ThreadTurn:
         return self._r.replays.open_answer(request_key, answer.payload_enc, answer.expires_at)
 
     async def remember(self, request_key: str, body: str) -> str:
+        """The turn's last change: on SQLite it goes with the commit, in one trip."""
         await self._write()
         return await self._r.replays.keep(request_key, self.thread_ref, body, session=self._s)
 
