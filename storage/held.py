@@ -4,10 +4,10 @@ and reach the database together with its next statement or its commit, in one tr
 Why: SQLite has one writer at a time, and a turn keeps that writer's place from its first
 change to its commit; each trip to the database's thread in between (see
 storage.sqlite_driver) keeps every other turn waiting. Held back, a turn's changes take one
-trip, and the writer's place is taken only then. The statements, their order and the one
-transaction are the same; an error in a held change is raised by the trip that sends it, and
-fails the turn as before. Elsewhere (PostgreSQL, a store's own transaction) `write` executes
-at once.
+trip, and the writer's place is taken only then; the turn's last change (its answer, `last`)
+takes the commit with it. The statements, their order and the one transaction are the same;
+an error in a held change is raised by the trip that sends it, and fails the turn as before.
+Elsewhere (PostgreSQL, a store's own transaction) `write` executes at once.
 """
 
 from __future__ import annotations
