@@ -7,11 +7,12 @@ temporary SQLite database with the real risk detector.
 Statements are counted with a ``before_cursor_execute`` listener on the SQLAlchemy ``Engine``
 class, i.e. on every engine's sync_engine, so the count does not depend on how the app gets
 its engine. BEGIN/COMMIT/ROLLBACK are the engine's transaction events (the SQLite driver
-begins implicitly, so no BEGIN statement shows). A step lasts from its request until no
-statement has run for SETTLE seconds, so work the turn starts in the background is included;
-what the long-running workers (outbox sender, alerts, purge) do meanwhile is shown apart
-("bg_"). --json also prints one JSON object as the last line of stdout, for machines (CI,
-comparisons).
+begins implicitly, so no BEGIN statement shows). "trips" are the round trips to SQLite's
+connection threads (storage.sqlite_driver), which can carry several statements and a commit.
+A step lasts from its request until no statement has run for SETTLE seconds, so work the
+turn starts in the background is included; what the long-running workers (outbox sender,
+alerts, purge) do meanwhile is shown apart ("bg_"). --json also prints one JSON object as
+the last line of stdout, for machines (CI, comparisons).
 """
 
 from __future__ import annotations
@@ -47,7 +48,16 @@ PARENT = "parent@example.org"
 OPEN = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # a Monday morning
 WORKERS = ("purge-worker", "outbox-sender", "alert-worker")  # asyncio task names at HEAD
 SETTLE = 0.3
-KINDS = ("statements", "begins", "commits", "rollbacks", "bg_statements", "bg_commits")
+KINDS = (
+    "statements",
+    "trips",
+    "begins",
+    "commits",
+    "rollbacks",
+    "bg_statements",
+    "bg_trips",
+    "bg_commits",
+)
 
 
 class SqlCounter:
@@ -73,11 +83,21 @@ class SqlCounter:
     def __enter__(self) -> SqlCounter:
         for name, fn in self._hooks:
             event.listen(Engine, name, fn)
+        from storage import sqlite_driver
+
+        self._driver, call = sqlite_driver.OneTripConnection, sqlite_driver.OneTripConnection.call
+
+        def counted(connection: Any, *args: Any) -> Any:
+            self._hit("trips")
+            return call(connection, *args)
+
+        self._call, self._driver.call = call, counted
         return self
 
     def __exit__(self, *exc: object) -> None:
         for name, fn in self._hooks:
             event.remove(Engine, name, fn)
+        self._driver.call = self._call
 
     async def step(self, action: Awaitable[Any]) -> tuple[Any, dict[str, int]]:
         """Run one turn and what it cost, up to SETTLE seconds after its last statement."""

@@ -8,6 +8,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Tx
+from storage.held import write
 from storage.tables import AuditEntry, utcnow
 
 _INSERT = insert(AuditEntry.__table__)  # built once; the values come with each execution
@@ -22,7 +23,8 @@ async def record(
     **detail: str | int | bool | None,
 ) -> None:
     """Add an entry inside the caller's transaction, so it commits or fails with the change."""
-    await tx.execute(
+    await write(
+        tx,
         _INSERT,
         {
             "at": utcnow(),

@@ -8,6 +8,7 @@ hold are one transaction. Nothing else in the code base writes a conversation.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import alert_events, audit
 from storage.database import Database, Tx, new_id
+from storage.held import HeldWrites, write
 from storage.keys import LookupKeys
 from storage.tables import Concern, ConsentRecord, Conversation, Message, PendingItem
 from storage.tallies import Tallies
@@ -31,7 +33,9 @@ DETAILS = "conversations.details"
 BODY = "messages.body"
 ANSWER = "consent_records.answer"
 _CONVERSATIONS = Conversation.__table__
-_MESSAGES = Message.__table__
+_MESSAGES, _PENDING = Message.__table__, PendingItem.__table__
+# built once; the values come with each execution
+_INSERT_CONSENT, _INSERT_CONVERSATION = insert(ConsentRecord.__table__), insert(_CONVERSATIONS)
 
 
 class ConsentRequired(PermissionError):
@@ -100,8 +104,10 @@ class Conversations:
         consent_id, conversation_id = new_id(), new_id()
         try:
             async with self._db.within(session) as s:
-                await s.execute(
-                    insert(ConsentRecord.__table__).values(
+                await write(
+                    s,
+                    _INSERT_CONSENT,
+                    dict(
                         id=consent_id,
                         channel=channel,
                         method=str(consent.method),
@@ -111,10 +117,12 @@ class Conversations:
                             consent.answer_words, ANSWER, consent_id
                         ),
                         given_at=consent.given_at,
-                    )
+                    ),
                 )
-                await s.execute(
-                    insert(_CONVERSATIONS).values(
+                await write(
+                    s,
+                    _INSERT_CONVERSATION,
+                    dict(
                         id=conversation_id,
                         consent_id=consent_id,
                         channel=channel,
@@ -134,7 +142,7 @@ class Conversations:
                         details_enc=self._cipher.seal(
                             json.dumps(details or {}), DETAILS, conversation_id
                         ),
-                    )
+                    ),
                 )
                 if texts:  # held order kept: one microsecond apart
                     rows = [
@@ -143,12 +151,8 @@ class Conversations:
                     ]
                     for row, key in zip(rows, turn_keys, strict=False):
                         row["turn_key"] = key
-                    await s.execute(insert(_MESSAGES), rows)
-                await s.execute(
-                    delete(PendingItem.__table__).where(
-                        PendingItem.__table__.c.thread_hash == thread
-                    )
-                )
+                    await write(s, insert(_MESSAGES), rows)
+                await write(s, delete(_PENDING).where(_PENDING.c.thread_hash == thread))
                 await self._tallies.count(channel, "consented", session=s)
                 await audit.record(
                     s,
@@ -216,27 +220,28 @@ class Conversations:
             statement = statement.on_conflict_do_nothing(
                 index_elements=["conversation_id", "turn_key"]
             )
+        touch, stored = update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == conversation_id), None
         async with self._db.within(session) as s:
             if reply_to:
-                changes["details_enc"] = await self._details_with(
-                    s, conversation_id, reply_to=reply_to
-                )
-            touched = await s.execute(
-                update(_CONVERSATIONS)
-                .where(_CONVERSATIONS.c.id == conversation_id)
-                .values(**changes)
-            )
-            if not touched.rowcount:
+                changes["details_enc"] = await self._details_with(s, conversation_id, reply_to)
+            if isinstance(s, HeldWrites) and not s.changed:
+                # a SQLite turn, one trip: the message first (its foreign key proves the
+                # conversation is there), then the touch, held for the turn's next trip
+                with contextlib.suppress(IntegrityError):
+                    stored = await s.execute(statement)
+                    await write(s, touch.values(**changes))
+            elif (await s.execute(touch.values(**changes))).rowcount:
+                stored = await s.execute(statement)
+            if stored is None:
                 raise ConsentRequired("no consented conversation with that id")
-            stored = await s.execute(statement)
         return row["id"] if stored.rowcount else None
 
-    async def _details_with(self, s: Tx, conversation_id: str, **changes: str) -> bytes:
+    async def _details_with(self, s: Tx, conversation_id: str, reply_to: str) -> bytes:
         sealed = await s.scalar(
             select(_CONVERSATIONS.c.details_enc).where(_CONVERSATIONS.c.id == conversation_id)
         )
         details = self.details_of(conversation_id, sealed)
-        details.update(changes)
+        details.update(reply_to=reply_to)
         return self._cipher.seal(json.dumps(details), DETAILS, conversation_id)
 
     def details_of(self, conversation_id: str, sealed: bytes | None) -> dict[str, str]:

@@ -14,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from storage import key_material
 from storage.crypto import FieldCipher, Keyring
 from storage.engine import check_connection, is_sqlite, make_engine
+from storage.held import HeldWrites
 from storage.migrate import migrate
 
 log = logging.getLogger("storage.database")
 
-Tx = AsyncSession | AsyncConnection  # a caller's transaction: an ORM session or a connection
+# a caller's transaction: an ORM session, a connection, or a SQLite turn's (storage.held)
+Tx = AsyncSession | AsyncConnection | HeldWrites
 
 
 def new_id() -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from storage.sqlite_driver import one_trip_dbapi
+
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
@@ -38,12 +40,15 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 def make_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        # aiosqlite with one thread hop per statement (storage.sqlite_driver)
+        driver = {"module": one_trip_dbapi()} if parsed.get_driver_name() == "aiosqlite" else {}
         engine = create_async_engine(
             # more than storage.turns.TURNS_AT_ONCE: turns may wait holding one each
             url,
             connect_args={"timeout": 10},
             pool_size=20,
             max_overflow=10,
+            **driver,
         )
 
         @event.listens_for(engine.sync_engine, "connect")

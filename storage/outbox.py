@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, insert, select
 
 from storage.database import Database, Tx, new_id
+from storage.held import write
 from storage.tables import OutboxItem, utcnow
 from storage.values import OutboxMessage
 
@@ -73,7 +74,7 @@ class Outbox:
             expires_at=None if keep_for is None else now + keep_for,
         )
         async with self._db.within(session) as s:
-            await s.execute(statement)
+            await write(s, statement)
         return item_id
 
     async def waiting_for(self, recipient: str, since: datetime) -> list[dict]:

@@ -17,6 +17,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database, Tx, new_id
+from storage.held import write
 from storage.keys import LookupKeys
 from storage.tables import PendingItem
 from storage.tallies import Tallies
@@ -70,7 +71,7 @@ class PendingHold:
                 created = previous.created_at or now
                 expires = min(previous.expires_at or expires, expires)
                 merged = {**previous.data, **merged}
-                await s.execute(delete(_TABLE).where(_TABLE.c.thread_hash == key))
+                await write(s, delete(_TABLE).where(_TABLE.c.thread_hash == key))
             item = HeldItem(
                 id=new_id(),
                 channel=channel,
@@ -82,7 +83,7 @@ class PendingHold:
                 created_at=created,
                 expires_at=expires,
             )
-            await s.execute(_INSERT, self._row(item, key))
+            await write(s, _INSERT, self._row(item, key))
         return item
 
     async def held(
@@ -134,6 +135,16 @@ class PendingHold:
             await self.erase_after_commit(wait)
         return bool(result.rowcount)
 
+    async def release(
+        self, channel: Channel, thread_ref: str, outcome: str | None, *, session: Tx
+    ) -> None:
+        """`purge` inside the caller's turn, which erases the freed pages after its commit and
+        does not ask whether anything was held."""
+        key = self._keys.thread(channel, thread_ref)
+        await write(session, delete(_TABLE).where(_TABLE.c.thread_hash == key))
+        if outcome:
+            await self._tallies.count(channel, outcome, session=session)
+
     async def mark_declined(
         self,
         channel: Channel,
@@ -148,8 +159,9 @@ class PendingHold:
         key = self._keys.thread(channel, thread_ref)
         now = utcnow()
         async with self._db.within(session) as s:
-            await s.execute(delete(_TABLE).where(_TABLE.c.thread_hash == key))
-            await s.execute(
+            await write(s, delete(_TABLE).where(_TABLE.c.thread_hash == key))
+            await write(
+                s,
                 insert(_TABLE).values(
                     id=new_id(),
                     channel=str(channel),
@@ -159,7 +171,7 @@ class PendingHold:
                     payload_enc=None,
                     created_at=now,
                     expires_at=now + ttl,
-                )
+                ),
             )
             await self._tallies.count(channel, "declined", session=s)
         if session is None:

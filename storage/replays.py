@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Delete, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.database import Database, Tx
+from storage.held import HeldWrites, write
 from storage.keys import LookupKeys
 from storage.tables import WebhookReplay
 from storage.values import utcnow
@@ -72,7 +73,9 @@ class WebhookReplays:
             "expires_at": now + self._ttl,
         }
         async with self._db.within(session) as s:
-            if (await s.execute(self._keep, values)).rowcount:
+            # in a SQLite turn, the answer is the turn's last change: it goes with the commit
+            keep = s.last if isinstance(s, HeldWrites) else s.execute
+            if (await keep(self._keep, values)).rowcount:
                 return body
             kept = await s.scalar(
                 select(_TABLE.c.body_enc).where(_TABLE.c.request_hash == request_key)
@@ -82,10 +85,15 @@ class WebhookReplays:
     async def forget_call(self, call_ref: str, *, session: Tx | None = None) -> int:
         """The call has ended: its answers are no longer needed, nor kept."""
         async with self._db.within(session) as s:
-            gone = await s.execute(
-                delete(_TABLE).where(_TABLE.c.call_hash == self._keys.of("call", call_ref))
-            )
+            gone = await s.execute(self._forget(call_ref))
         return gone.rowcount
+
+    async def forget_in_turn(self, call_ref: str, session: Tx) -> None:
+        """`forget_call` inside the caller's turn, not asking how many went."""
+        await write(session, self._forget(call_ref))
+
+    def _forget(self, call_ref: str) -> Delete:
+        return delete(_TABLE).where(_TABLE.c.call_hash == self._keys.of("call", call_ref))
 
     async def purge_expired(self) -> int:
         async with self._db.transaction() as session:

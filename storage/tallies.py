@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.database import Database, Tx
+from storage.held import write
 from storage.tables import DailyTally
 from storage.values import Channel, utcnow
 
@@ -28,7 +29,7 @@ class Tallies:
         """Add one to today's count, inside the caller's transaction when given."""
         values = {"day": utcnow().date(), "channel": str(channel), "outcome": outcome, "count": 1}
         async with self._db.within(session) as s:
-            await s.execute(self._count, values)
+            await write(s, self._count, values)
 
     async def all(self) -> list[tuple[date, str, str, int]]:
         async with self._db.sessions() as session:

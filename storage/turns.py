@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.conversations import ThreadConversation
 from storage.database import Tx
+from storage.held import HeldWrites
 from storage.reply_limits import advisory_key
 from storage.tables import Conversation, OutboxItem, PendingItem, WebhookReplay
 from storage.values import Channel, ConcernInput, ConsentGiven, Contact, HeldItem, utcnow
@@ -83,30 +84,22 @@ class ThreadState:
 
 
 class ThreadTurn:
-    """The operations of one turn, all in its transaction. Every change first calls `_write`,
-    which on SQLite takes the database's one writer's turn only then: a turn's reads do not keep
-    other threads' turns waiting."""
+    """The operations of one turn, all in its transaction. On SQLite (HeldWrites) a change
+    whose result the turn does not read is held back and sent with the turn's next statement or
+    its commit; any other change first calls `_write`, which takes the database's one writer's
+    turn only then: a turn's reads do not keep other threads' turns waiting."""
 
-    def __init__(
-        self,
-        records: Records,
-        session: Tx,
-        channel: Channel,
-        thread_ref: str,
-        take_writer: Callable[[], Awaitable[object]] | None = None,
-    ) -> None:
+    def __init__(self, records: Records, session: Tx, channel: Channel, thread_ref: str) -> None:
         self._r = records
         self._s = session
         self.channel = channel
         self.thread_ref = thread_ref
         self.purged = False  # freed pages to erase once committed
-        self._take_writer = take_writer
         self._prefetched: list | None = None
 
     async def _write(self) -> None:
-        if self._take_writer is not None:
-            take, self._take_writer = self._take_writer, None
-            await take()
+        if isinstance(self._s, HeldWrites):
+            await self._s.writer()
 
     async def state(self) -> ThreadState:
         """Its conversation, else what is held (unexpired): one query for both (none, when
@@ -134,7 +127,6 @@ class ThreadTurn:
         data: dict,
         previous: HeldItem | None,
     ) -> HeldItem:
-        await self._write()
         return await self._r.pending.hold(
             self.channel,
             self.thread_ref,
@@ -148,14 +140,12 @@ class ThreadTurn:
         )
 
     async def mark_declined(self, ttl: timedelta) -> None:
-        await self._write()
         await self._r.pending.mark_declined(self.channel, self.thread_ref, ttl, session=self._s)
         self.purged = True
 
     async def release(self, outcome: str | None) -> None:
         """Delete what is held (a hang-up), counting the outcome."""
-        await self._write()
-        await self._r.pending.purge(self.channel, self.thread_ref, outcome, session=self._s)
+        await self._r.pending.release(self.channel, self.thread_ref, outcome, session=self._s)
         self.purged = True
 
     async def open_conversation(
@@ -166,7 +156,6 @@ class ThreadTurn:
         turn_keys: tuple[str | None, ...] = (),
         details: dict[str, str] | None = None,
     ) -> str:
-        await self._write()
         kept = {"texts": texts, "turn_keys": turn_keys, "details": details}
         return await self._r.conversations.open(consent, contact=contact, session=self._s, **kept)
 
@@ -193,7 +182,6 @@ class ThreadTurn:
     ) -> None:
         """Queue an email to the parent, committed with the turn (never without it); with
         `keep_for`, deleted after that long even if it could not be sent."""
-        await self._write()
         ref = self.reference(purpose)
         await self._r.outbox.enqueue(
             "email", recipient, payload, reference=ref, session=self._s, keep_for=keep_for
@@ -220,7 +208,6 @@ class ThreadTurn:
         return await self._r.reply_limit.allow_key(key, 1, session=self._s)
 
     async def tally(self, outcome: str) -> None:
-        await self._write()
         await self._r.tallies.count(self.channel, outcome, session=self._s)
 
     async def remembered(self, request_key: str) -> str | None:
@@ -236,12 +223,12 @@ class ThreadTurn:
         return self._r.replays.open_answer(request_key, answer.payload_enc, answer.expires_at)
 
     async def remember(self, request_key: str, body: str) -> str:
+        """The turn's last change: on SQLite it goes with the commit, in one trip."""
         await self._write()
         return await self._r.replays.keep(request_key, self.thread_ref, body, session=self._s)
 
     async def forget_answers(self) -> None:
-        await self._write()
-        await self._r.replays.forget_call(self.thread_ref, session=self._s)
+        await self._r.replays.forget_in_turn(self.thread_ref, self._s)
 
     def reference(self, purpose: str) -> str:
         """The keyed reference of this thread's outbound email, to find it again or drop it."""
@@ -282,12 +269,13 @@ class ThreadTurns:
                 async def take_writer() -> None:
                     await stack.enter_async_context(self._db.writer())
 
-                turn = ThreadTurn(self._r, conn, channel, thread_ref, take_writer)
+                held = HeldWrites(conn, take_writer)
+                turn = ThreadTurn(self._r, held, channel, thread_ref)
                 try:
                     yield turn
-                    await conn.commit()
+                    await held.commit()
                 except BaseException:
-                    await conn.rollback()
+                    await held.rollback()
                     raise
         if turn.purged:
             await self._r.pending.erase_after_commit(wait=False)

@@ -14,9 +14,9 @@ import contextlib
 import email.utils
 import re
 from dataclasses import dataclass, field
-from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 from html import unescape
 from html.parser import HTMLParser
 
@@ -47,6 +47,37 @@ _AUTO_SUBJECT = re.compile(
     r"failure notice|non[- ]?delivery|(mail|message) could not be delivered)",
     re.IGNORECASE,
 )
+
+REUSED_CHARS = 1_000  # longer header values are parsed each time they are asked for
+# Headers about a message's structure, never about a person: their parsed values are kept
+# from message to message (anything else only while its own message is read).
+STRUCTURAL = frozenset({"content-type", "content-transfer-encoding", "mime-version"})
+_structural: dict[tuple[str, str], object] = {}
+
+
+class _ReusedHeaders(EmailPolicy):
+    """`email.policy.default`, keeping the header objects it parses while a message is read.
+
+    Reading one message asks for the same headers many times (Content-Type about ten times,
+    once for each question about its parts). A header object is immutable and depends only on
+    the header's name and raw value, so a kept one is exactly what parsing again would give.
+    One instance per message: what it keeps goes with the message."""
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(**kw)
+        object.__setattr__(self, "_kept", {})
+
+    def header_fetch_parse(self, name, value):  # noqa: ANN001, ANN201 - the email API's
+        if hasattr(value, "name") or len(value) > REUSED_CHARS:
+            return super().header_fetch_parse(name, value)
+        key = (name, value)
+        kept = _structural if name.lower() in STRUCTURAL else self._kept
+        found = kept.get(key)
+        if found is None:
+            found = kept[key] = super().header_fetch_parse(name, value)
+            if len(_structural) > 256:
+                _structural.clear()
+        return found
 
 
 @dataclass(frozen=True)
@@ -87,7 +118,7 @@ def parse_message(
 ) -> ParsedMail:
     """Parse raw message bytes. Never raises for any input."""
     try:
-        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        msg = BytesParser(policy=_ReusedHeaders()).parsebytes(raw)
     except Exception:  # noqa: BLE001 - the parser is lenient, but be sure
         msg = EmailMessage()
     defects = _count_defects(msg)

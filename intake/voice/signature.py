@@ -43,7 +43,8 @@ class TwilioSignature:
         if not signature:
             return False
         parsed = urlparse(self.url_for(path_qs))
-        candidates = {parsed.geturl(), add_port(parsed), remove_port(parsed)}
+        # the URL as configured first (what Twilio signs): usually the only one computed
+        candidates = dict.fromkeys((parsed.geturl(), add_port(parsed), remove_port(parsed)))
         return any(
             hmac.compare_digest(self._validator.compute_signature(url, form), signature)
             for url in candidates

@@ -1,0 +1,206 @@
+"""SQLite for the async engine with one thread hop per statement, or fewer.
+
+Why: aiosqlite runs each connection's sqlite3 calls on a thread of its own, and SQLAlchemy's
+adapter for it goes there and back for every cursor call: make the cursor, execute, fetch the
+rows, close it; then a commit, and a rollback when the connection goes back to the pool. Each
+trip costs a wake-up of that thread and of the event loop, and while a writer makes them every
+other writer waits. Here one statement is one trip (execute, fetch every row, close, all on the
+connection's thread), and a commit or rollback with no transaction open makes no trip at all.
+
+A caller may also hold statements back (`held`): changes whose result it does not read. They
+are compiled as usual, and go, in order, with the connection's next trip (a statement or the
+commit); an error in one is raised from that trip. A rollback drops them unsent. The
+statements, their order on the connection and the transactions are the same.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util.concurrency import await_
+
+# What one trip brings back: description, rows, rowcount, lastrowid.
+_Outcome = tuple[Any, list, int, int | None]
+_Statement = tuple[str, Any, bool]  # operation, parameters, executemany
+_NOT_RUN: _Outcome = (None, [], -1, None)  # what a held statement shows until it is sent
+
+
+def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
+    """On the connection's thread: the statement, and everything the caller may ask of it."""
+    cursor = conn.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else []
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+async def _held() -> None:
+    """Nothing to wait for: the statement was held."""
+
+
+def _run_held(conn: sqlite3.Connection, held: list[_Statement]) -> None:
+    for operation, parameters, many in held:
+        _run(conn, operation, parameters, many)
+
+
+class OneTripCursor:
+    """A DBAPI cursor whose results arrive whole with its one trip (never server-side)."""
+
+    server_side = False
+
+    def __init__(self, connection: OneTripConnection) -> None:
+        self._adapted = connection
+        self._rows: collections.deque = collections.deque()
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self.arraysize = 1
+
+    def _trip(self, operation: str, parameters: Any, many: bool) -> None:
+        if self._adapted.holding:
+            self._adapted.held.append((operation, parameters, many))
+            await_(_held())  # SQLAlchemy's async engine insists that each execution awaits
+            outcome = _NOT_RUN
+        else:
+            try:
+                outcome = self._adapted.call(_run, operation, parameters, many)
+            except Exception as error:  # noqa: BLE001 - re-raised as SQLAlchemy expects
+                self._adapted._handle_exception(error)
+        self.description, rows, self.rowcount, self.lastrowid = outcome
+        self._rows = collections.deque(rows)
+
+    def execute(self, operation: str, parameters: Any = None) -> None:
+        self._trip(operation, parameters, many=False)
+
+    def executemany(self, operation: str, seq_of_parameters: Sequence[Any]) -> None:
+        self._trip(operation, seq_of_parameters, many=True)
+
+    def fetchone(self) -> Any:
+        return self._rows.popleft() if self._rows else None
+
+    def fetchmany(self, size: int | None = None) -> list:
+        size = self.arraysize if size is None else size
+        return [self._rows.popleft() for _ in range(min(size, len(self._rows)))]
+
+    def fetchall(self) -> list:
+        rows, self._rows = list(self._rows), collections.deque()
+        return rows
+
+    def __iter__(self) -> Iterator[Any]:
+        while self._rows:
+            yield self._rows.popleft()
+
+    def setinputsizes(self, *sizes: Any) -> None:
+        """Nothing to do for SQLite."""
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    async def _async_soft_close(self) -> None:
+        """The sqlite3 cursor was closed on its thread already."""
+
+
+class OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    """SQLAlchemy's aiosqlite connection, each statement and transaction end one trip."""
+
+    __slots__ = ("_queued", "_ran", "held", "holding", "commit_after")
+
+    def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
+        super().__init__(dbapi, connection)
+        # trips handed to the thread, and trips it has finished (each counted by one thread)
+        self._queued = 0
+        self._ran = 0
+        self.held: list[_Statement] = []  # statements waiting for the next trip
+        self.holding = False  # while True, statements are held rather than sent
+        self.commit_after = False  # the next statement's trip also commits
+
+    @contextlib.contextmanager
+    def holding_back(self) -> Iterator[None]:
+        """Statements executed meanwhile are held for the next trip, not sent."""
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run fn(sqlite3 connection, *args) on the connection's thread, one trip; the held
+        statements run first, in order, in the same trip."""
+        conn = self._connection._conn
+        held, self.held = self.held, []
+        commit, self.commit_after = self.commit_after, False
+
+        def trip() -> Any:
+            try:
+                if held:
+                    _run_held(conn, held)
+                outcome = fn(conn, *args)
+                if commit:
+                    conn.commit()
+                return outcome
+            finally:
+                self._ran += 1
+
+        self._queued += 1
+        return await_(self._connection._execute(trip))
+
+    def _idle_outside_transaction(self) -> bool:
+        """Nothing under way on the thread, nothing held and no transaction open: ending one
+        is a no-op."""
+        conn = self._connection._connection
+        return conn is None or (
+            self._ran == self._queued and not self.held and not conn.in_transaction
+        )
+
+    def cursor(self, server_side: bool = False) -> Any:
+        if server_side:
+            return super().cursor(server_side=True)
+        return OneTripCursor(self)
+
+    def commit(self) -> None:
+        if self._idle_outside_transaction():
+            return
+        try:
+            self.call(lambda conn: conn.commit())
+        except Exception as error:  # noqa: BLE001 - re-raised as SQLAlchemy expects
+            self._handle_exception(error)
+
+    def rollback(self) -> None:
+        self.held = []  # never sent: nothing of them to undo
+        if self._idle_outside_transaction():
+            return
+        try:
+            self.call(lambda conn: conn.rollback())
+        except Exception as error:  # noqa: BLE001 - re-raised as SQLAlchemy expects
+            self._handle_exception(error)
+
+
+class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """The aiosqlite DBAPI module for SQLAlchemy, handing out OneTripConnections."""
+
+    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
+        connection = self.aiosqlite.connect(*arg, **kw)
+        connection._thread.daemon = True  # as SQLAlchemy's own adapter does
+        return OneTripConnection(self, await_(connection))
+
+
+def one_trip_dbapi() -> OneTripDBAPI:
+    """The module to give create_async_engine (``module=``) for a sqlite+aiosqlite URL."""
+    return OneTripDBAPI(aiosqlite, sqlite3)
