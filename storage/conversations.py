@@ -19,11 +19,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import alert_events, audit
+from storage import audit
 from storage.database import Database, Tx, new_id
 from storage.held import HeldWrites, write
 from storage.keys import LookupKeys
-from storage.tables import Concern, ConsentRecord, Conversation, Message, PendingItem
+from storage.tables import ConsentRecord, Conversation, Message, PendingItem
 from storage.tallies import Tallies
 from storage.values import Channel, ConsentGiven, Contact, utcnow
 
@@ -281,25 +281,11 @@ class Conversations:
     async def withdraw(
         self, conversation_id: str, actor: str = "gateway", *, session: Tx | None = None
     ) -> None:
-        """The parent took back their consent: the conversation and every message go at once.
-        A safeguarding concern on the thread stays (the policy's exception) and its chronology
-        tells the lead; the consent record keeps only that consent was given and withdrawn."""
-        c, now = _CONVERSATIONS.c, utcnow()
+        """The parent took back their consent: erased at once, concerns kept (storage.erasure)."""
+        from storage.erasure import withdraw  # erasure builds on this module
+
         async with self._db.within(session) as s:
-            found = select(c.consent_id, c.thread_hash).where(c.id == conversation_id)
-            if (row := (await s.execute(found)).first()) is None:
-                raise NotFound(conversation_id)
-            on_thread = select(Concern.id).where(Concern.thread_hash == row.thread_hash)
-            concerns = list(await s.scalars(on_thread))
-            unlink = update(Concern).where(Concern.id.in_(concerns))
-            await s.execute(unlink.values(conversation_id=None))
-            for concern_id in concerns:
-                await alert_events.write(s, concern_id, "consent_withdrawn", at=now)
-            await s.execute(delete(_MESSAGES).where(_MESSAGES.c.conversation_id == conversation_id))
-            await s.execute(delete(_CONVERSATIONS).where(_CONVERSATIONS.c.id == conversation_id))
-            withdrawn = update(ConsentRecord).where(ConsentRecord.id == row.consent_id)
-            await s.execute(withdrawn.values(withdrawn_at=now, answer_enc=None))
-            await audit.record(s, actor, "conversation.withdrawn", "conversation", conversation_id)
+            await withdraw(s, conversation_id, actor)
 
     async def view(self, conversation_id: str) -> ConversationView:
         async with self._db.sessions() as session:

@@ -110,49 +110,88 @@ class Erasure:
         now = utcnow()
         async with self._db.transaction() as s:
             plan = await self._plan(s, conversation_id)
-            ids = (conversation_id,) if withdrawn else plan.conversations
-            rows = list(await s.scalars(select(Conversation).where(Conversation.id.in_(ids))))
-            threads = [r.thread_hash for r in rows]
-            kept = list(
-                await s.scalars(
-                    select(Concern.id).where(
-                        (Concern.conversation_id.in_(ids)) | (Concern.thread_hash.in_(threads))
-                    )
-                )
-            )
-            event = "consent_withdrawn" if withdrawn else "parent_erased"
-            for concern_id in kept:  # the lead is told, in the concern's own chronology
-                await alert_events.write(s, concern_id, event, at=now)
-            await s.execute(
-                update(Concern).where(Concern.id.in_(kept)).values(conversation_id=None)
-            )
-            sent = select(Message.outbox_id).where(
-                Message.conversation_id.in_(ids), Message.outbox_id.is_not(None)
-            )
-            await s.execute(delete(OutboxItem).where(OutboxItem.id.in_(sent)))  # our replies
-            await s.execute(delete(Message).where(Message.conversation_id.in_(ids)))
-            await s.execute(delete(Conversation).where(Conversation.id.in_(ids)))
-            consents = [r.consent_id for r in rows]
-            await s.execute(
-                update(ConsentRecord)
-                .where(ConsentRecord.id.in_(consents))
-                .values(withdrawn_at=now, answer_enc=None)
-            )
-            contact = rows[0].contact_hash if rows and not withdrawn else None
-            if contact:
-                await s.execute(delete(PendingItem).where(PendingItem.contact_hash == contact))
-                await s.execute(
-                    delete(CallbackRequest).where(CallbackRequest.phone_hash == contact)
-                )
-            await audit.record(
-                s,
-                staff_id,
-                "conversation.withdrawn" if withdrawn else "parent.erased",
-                "conversation",
-                conversation_id,
-                reason=reason,
-                conversations=len(ids),
-                concerns_kept=len(kept),
-            )
+            if withdrawn:
+                await withdraw(s, conversation_id, staff_id, reason)
+            else:
+                await self._erase_parent(s, plan, conversation_id, staff_id, reason, now)
         await self._db.erase_freed_pages()
         return plan
+
+    async def _erase_parent(  # noqa: PLR0913
+        self,
+        s,
+        plan: ErasurePlan,
+        conversation_id: str,
+        staff_id: str,
+        reason: str,
+        now,  # noqa: ANN001
+    ) -> None:
+        ids = plan.conversations
+        rows = list(await s.scalars(select(Conversation).where(Conversation.id.in_(ids))))
+        threads = [r.thread_hash for r in rows]
+        kept = list(
+            await s.scalars(
+                select(Concern.id).where(
+                    (Concern.conversation_id.in_(ids)) | (Concern.thread_hash.in_(threads))
+                )
+            )
+        )
+        for concern_id in kept:  # the lead is told, in the concern's own chronology
+            await alert_events.write(s, concern_id, "parent_erased", at=now)
+        await s.execute(update(Concern).where(Concern.id.in_(kept)).values(conversation_id=None))
+        sent = select(Message.outbox_id).where(
+            Message.conversation_id.in_(ids), Message.outbox_id.is_not(None)
+        )
+        await s.execute(delete(OutboxItem).where(OutboxItem.id.in_(sent)))  # our replies
+        await s.execute(delete(Message).where(Message.conversation_id.in_(ids)))
+        await s.execute(delete(Conversation).where(Conversation.id.in_(ids)))
+        await s.execute(
+            update(ConsentRecord)
+            .where(ConsentRecord.id.in_([r.consent_id for r in rows]))
+            .values(withdrawn_at=now, answer_enc=None)
+        )
+        if contact := (rows[0].contact_hash if rows else None):
+            await s.execute(delete(PendingItem).where(PendingItem.contact_hash == contact))
+            await s.execute(delete(CallbackRequest).where(CallbackRequest.phone_hash == contact))
+        await audit.record(
+            s, staff_id, "parent.erased", "conversation", conversation_id,
+            reason=reason, conversations=len(ids), concerns_kept=len(kept),
+        )  # fmt: skip
+
+
+async def withdraw(s, conversation_id: str, actor: str, reason: str | None = None) -> int:  # noqa: ANN001
+    """One conversation whose consent the parent took back (the consent page, a reply, an
+    adviser told): it goes at once, with its messages and our replies still in the outbox; a
+    safeguarding concern on the thread stays (POLICY EXCEPTION) and its chronology tells the
+    lead; the consent record keeps only that consent was given and withdrawn. Only execute and
+    scalars: it runs inside a turn too. Returns how many concerns were kept."""
+    now = utcnow()
+    found = select(Conversation.consent_id, Conversation.thread_hash).where(
+        Conversation.id == conversation_id
+    )
+    if (row := (await s.execute(found)).first()) is None:
+        raise LookupError(conversation_id)
+    on_thread = (Concern.thread_hash == row.thread_hash) | (
+        Concern.conversation_id == conversation_id
+    )
+    concerns = list(await s.scalars(select(Concern.id).where(on_thread)))
+    await s.execute(update(Concern).where(Concern.id.in_(concerns)).values(conversation_id=None))
+    for concern_id in concerns:
+        await alert_events.write(s, concern_id, "consent_withdrawn", at=now)
+    sent = select(Message.outbox_id).where(
+        Message.conversation_id == conversation_id, Message.outbox_id.is_not(None)
+    )
+    await s.execute(delete(OutboxItem).where(OutboxItem.id.in_(sent)))
+    await s.execute(delete(Message).where(Message.conversation_id == conversation_id))
+    await s.execute(delete(Conversation).where(Conversation.id == conversation_id))
+    await s.execute(
+        update(ConsentRecord)
+        .where(ConsentRecord.id == row.consent_id)
+        .values(withdrawn_at=now, answer_enc=None)
+    )
+    detail = {"reason": reason} if reason else {}
+    await audit.record(
+        s, actor, "conversation.withdrawn", "conversation", conversation_id,
+        concerns_kept=len(concerns), **detail,
+    )  # fmt: skip
+    return len(concerns)
