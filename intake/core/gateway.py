@@ -257,7 +257,11 @@ class Gateway:
         if Effect.RECORD_CONSENT in effects:
             texts = held.texts if held else ()
             conversation_id = await turn.open_conversation(
-                self._consent(inbound), contact, texts, tuple(held_keys), _details(inbound, held)
+                self._consent(inbound, held),
+                contact,
+                texts,
+                tuple(held_keys),
+                _details(inbound, held),
             )
             written = _answerable(inbound)
             if (kind is not _EVENTS[inbound.turn] and answer_rest(written)) or _says_more(inbound):
@@ -354,6 +358,8 @@ class Gateway:
             data["story"] = True
         if inbound.confidence is not None and inbound.turn is Turn.ANSWER:
             data["checked_yes"] = bool(_data(held, "checked_yes", False)) or _unsure_yes(inbound)
+        if held is None:  # the words the parent is asked with, kept with what they said
+            data["wording"] = [self.wording.version, self.wording.consent_text(inbound.channel)]
         if held is None and inbound.notes:
             data["notes"] = dict(inbound.notes)
         queued = False
@@ -510,14 +516,21 @@ class Gateway:
         return purged
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _consent(self, inbound: Inbound) -> ConsentGiven:
-        """The one place a consent record's method, wording and the parent's words are chosen."""
+    def _consent(self, inbound: Inbound, held: HeldItem | None = None) -> ConsentGiven:
+        """The one place a consent record's method, wording and the parent's words are chosen.
+        A yes to the question we asked names the version it was asked under, even if a newer
+        one came in meanwhile; the consent page names the words it showed just now."""
         method = _method_for(inbound)
+        version = self.wording.version
+        text = self.wording.consent_text(inbound.channel, method)
+        asked = _data(held, "wording", None)
+        if method is not ConsentMethod.WEB_PAGE and isinstance(asked, list) and len(asked) == 2:
+            version, text = str(asked[0]), str(asked[1])
         return ConsentGiven(
             channel=inbound.channel,
             method=method,
-            wording_version=self.wording.version,
-            wording_text=self.wording.consent_text(inbound.channel, method),
+            wording_version=version,
+            wording_text=text,
             given_at=inbound.received_at,
             thread_ref=inbound.thread_ref,
             answer_words=self._answer_words(inbound, method),

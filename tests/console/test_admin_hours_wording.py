@@ -153,6 +153,34 @@ async def test_the_admin_adds_a_version_that_new_consent_records_name(console: C
     assert _row(listed, "2026-12c")[-1] == "1" and _row(listed, "2026-12b")[-1] == "1"
 
 
+async def test_a_parent_asked_before_a_new_version_consents_under_the_words_they_were_asked(
+    console: Console,
+):
+    """Asked under 2026-12b; the admin adds a version; the yes names what the parent heard."""
+    _, browser = await admin(console)
+    gateway, contact = console.services.gateway, Contact.phone("07911 700801")
+    await gateway.handle(Inbound(Channel.VOICE, "CAmidway", Turn.START, contact=contact))
+    await browser.get(WORDING)
+    form = {
+        "greeting": "This is the Parent Partnership Service, with new words.",
+        "consent_question_voice": "May we keep a record? Press 1 for yes, 2 for no.",
+        "consent_question_email": "May we keep a record? We hold it {hold_period}.",
+        "consent_question_web": "May we keep a record?",
+        "notice_title": "Why we keep information about you",
+        "notice": "We keep it only if you agree. How long we keep it: {retention}",
+        "review_by": (utcnow().date() + timedelta(days=300)).isoformat(),
+    }
+    assert "The new version is added" in (await browser.post(WORDING, form)).words
+    await gateway.handle(
+        Inbound(Channel.VOICE, "CAmidway", Turn.ANSWER, digits="1", contact=contact)
+    )
+    async with console.services.db.sessions() as s:
+        record = await s.scalar(select(ConsentRecord).order_by(ConsentRecord.given_at.desc()))
+    assert record.wording_version == "2026-12b"
+    assert "with new words" not in record.wording_text
+    assert record.wording_text.startswith("This is the Parent Partnership Service. What you tell")
+
+
 def _row(page, version: str) -> list[str]:  # noqa: ANN001
     """The words of the versions table's row for one version."""
     for row in re.findall(r"<tr class=\"govuk-table__row\">(.*?)</tr>", page.text, re.S):
