@@ -28,6 +28,7 @@ class LiveFeed:
         self._listener = None  # asyncpg connection LISTENing
         self._sender = None
         self._lock = asyncio.Lock()
+        self._ended = False  # the server is stopping: streams end, new ones at once
 
     async def start(self) -> None:
         if self._dsn is None:
@@ -76,6 +77,7 @@ class LiveFeed:
     def end_streams(self) -> None:
         """The server is stopping: every open event stream ends now, instead of holding the
         shutdown until its browser goes away."""
+        self._ended = True  # a stream that opens after this (a request already in) ends too
         for queue in list(self._subscribers):
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(END)
@@ -88,6 +90,8 @@ class LiveFeed:
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[str]]:
         queue: asyncio.Queue[str] = asyncio.Queue(maxsize=100)
+        if self._ended:
+            queue.put_nowait(END)
         self._subscribers.add(queue)
         try:
             yield queue
