@@ -50,9 +50,6 @@ async def case_page(request: web.Request, **context: object) -> web.Response:
     return render(request, "conversation.html", page, status=status)
 
 
-_case = case_page
-
-
 def _replyable(case) -> bool:  # noqa: ANN001
     contact = case.item.contact
     return case.item.channel == "email" and contact is not None and contact.kind == "email"
@@ -60,7 +57,7 @@ def _replyable(case) -> bool:  # noqa: ANN001
 
 @requires(Can.WORK_CASES)
 async def conversation(request: web.Request) -> web.StreamResponse:
-    return await _case(request)
+    return await case_page(request)
 
 
 def _change(method: str, done: str):  # noqa: ANN202
@@ -71,7 +68,7 @@ def _change(method: str, done: str):  # noqa: ANN202
         try:
             await getattr(services.casework, method)(conversation_id, request[SIGNED_IN].staff.id)
         except LookupError:
-            return await _case(request)
+            return await case_page(request)
         raise web.HTTPSeeOther(f"/console/conversations/{conversation_id}?done={done}")
 
     return view
@@ -92,9 +89,9 @@ async def note(request: web.Request) -> web.StreamResponse:
             request.match_info["id"], request[SIGNED_IN].staff.id, text
         )
     except CaseError as exc:
-        return await _case(request, errors={"note": str(exc)}, note=text, status=400)
+        return await case_page(request, errors={"note": str(exc)}, note=text, status=400)
     except LookupError:
-        return await _case(request)
+        return await case_page(request)
     raise web.HTTPSeeOther(f"/console/conversations/{request.match_info['id']}?done=noted")
 
 
@@ -107,9 +104,9 @@ async def reply(request: web.Request) -> web.StreamResponse:
     try:
         case = await services.casework.case(conversation_id, me.id)
     except LookupError:
-        return await _case(request)
+        return await case_page(request)
     if not _replyable(case):
-        return await _case(
+        return await case_page(
             request, errors={"reply": "This parent can only be answered by phone"}, status=400
         )
     settings = services.settings
@@ -127,6 +124,6 @@ async def reply(request: web.Request) -> web.StreamResponse:
             conversation_id, me.id, text, case.item.contact.value, payload
         )
     except CaseError as exc:
-        return await _case(request, errors={"reply": str(exc)}, reply=text, status=400)
+        return await case_page(request, errors={"reply": str(exc)}, reply=text, status=400)
     services.mail_sender.wake()
     raise web.HTTPSeeOther(f"/console/conversations/{conversation_id}?done=replied")
