@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from storage.sqlite_driver import one_trip_dbapi
 
+BUSY_TIMEOUT_MS = 10_000  # a writer of another process: wait this long before "locked"
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA secure_delete=ON",
     "PRAGMA synchronous=FULL",
-    "PRAGMA busy_timeout=10000",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
     "PRAGMA temp_store=MEMORY",
 )
 
@@ -41,11 +42,14 @@ def make_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         # aiosqlite with one thread hop per statement (storage.sqlite_driver)
-        driver = {"module": one_trip_dbapi()} if parsed.get_driver_name() == "aiosqlite" else {}
+        one_trip = parsed.get_driver_name() == "aiosqlite"
+        driver = {"module": one_trip_dbapi()} if one_trip else {}
+        # the one-trip driver runs statements on the event loop's thread, not aiosqlite's
+        same_thread = {"check_same_thread": False} if one_trip else {}
         engine = create_async_engine(
             # more than storage.turns.TURNS_AT_ONCE: turns may wait holding one each
             url,
-            connect_args={"timeout": 10},
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, **same_thread},
             pool_size=20,
             max_overflow=10,
             **driver,

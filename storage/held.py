@@ -2,17 +2,16 @@
 and reach the database together with its next statement or its commit, in one trip.
 
 Why: SQLite has one writer at a time, and a turn keeps that writer's place from its first
-change to its commit; each trip to the database's thread in between (see
-storage.sqlite_driver) keeps every other turn waiting. Held back, a turn's changes take one
-trip, and the writer's place is taken only then; the turn's last change (its answer, `last`)
-takes the commit with it. The statements, their order and the one transaction are the same;
+change to its commit (storage.sqlite_writer); every trip in between (storage.sqlite_driver)
+keeps every other turn waiting. Held back, a turn's changes take one trip, and the writer's
+place is taken only then; the turn's last change (its answer, `last`) takes the commit with
+it. The statements, their order and the one transaction are the same;
 an error in a held change is raised by the trip that sends it, and fails the turn as before.
 Elsewhere (PostgreSQL, a store's own transaction) `write` executes at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Result
@@ -23,12 +22,11 @@ from storage.sqlite_driver import OneTripConnection
 
 
 class HeldWrites:
-    """The statements of one SQLite turn. `take_writer` is the turn's place as the one writer,
-    taken once, before the first trip that carries a change."""
+    """The statements of one SQLite turn; the connection takes the writer's place itself,
+    before the first trip that carries a change."""
 
-    def __init__(self, conn: AsyncConnection, take_writer: Callable[[], Awaitable[object]]):
+    def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
-        self._take_writer: Callable[[], Awaitable[object]] | None = take_writer
         self._changed = False  # a held change waits for the next trip
         self._committed = False  # the last change went, and committed the turn with it
         self._one_trip: OneTripConnection | None | bool = False  # False: not looked up yet
@@ -38,18 +36,11 @@ class HeldWrites:
         """A held change waits for the next trip."""
         return self._changed
 
-    async def writer(self) -> None:
-        """Take the writer's place (once): a change follows, or goes with the next trip."""
-        if self._take_writer is not None:
-            take, self._take_writer = self._take_writer, None
-            await take()
-
     async def hold(self, statement: Executable, params: Any = None) -> None:
         """A change whose result nobody reads: sent with the turn's next trip."""
         self._open()
         driver = await self._driver()
         if driver is None:  # not the one-trip driver: nothing to hold it in
-            await self.writer()
             await self.conn.execute(statement, params)
             return
         with driver.holding_back():
@@ -59,7 +50,6 @@ class HeldWrites:
     async def execute(self, statement: Executable, params: Any = None, **kw: Any) -> Result:
         if self._changed or statement.is_dml:
             self._open()
-            await self.writer()
         return await self.conn.execute(statement, params, **kw)
 
     async def last(self, statement: Executable, params: Any = None) -> Result:
@@ -69,7 +59,6 @@ class HeldWrites:
         if driver is None:
             return await self.execute(statement, params)
         self._open()
-        await self.writer()
         driver.commit_after = True
         try:
             result = await self.conn.execute(statement, params)
@@ -85,8 +74,6 @@ class HeldWrites:
         return (await self.execute(statement, params, **kw)).scalars()
 
     async def commit(self) -> None:
-        if self._changed:
-            await self.writer()
         await self.conn.commit()
         self._changed = False
 

@@ -7,6 +7,14 @@ trip costs a wake-up of that thread and of the event loop, and while a writer ma
 other writer waits. Here one statement is one trip (execute, fetch every row, close, all on the
 connection's thread), and a commit or rollback with no transaction open makes no trip at all.
 
+A trip runs on the event loop itself (the connection is only ever used by one task at a time,
+and SQLite in WAL mode never makes a reader wait): a hand-off to the thread and back costs
+two wake-ups, and under load each wake-up waits for a full round of the loop. Before a trip
+that changes something the connection takes its file's one writer's place
+(storage.sqlite_writer), waiting for it without blocking the loop, so the trip itself never
+meets a lock held in this process; the place is let go when the transaction ends. A trip
+that may wait on purpose (`waits`, a checkpoint) still goes to the thread.
+
 A caller may also hold statements back (`held`): changes whose result it does not read. They
 are compiled as usual, and go, in order, with the connection's next trip (a statement or the
 commit); an error in one is raised from that trip. A rollback drops them unsent. The
@@ -27,6 +35,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.util.concurrency import await_
+
+from storage.sqlite_writer import WriterTurn, writer_turn
 
 # What one trip brings back: description, rows, rowcount, lastrowid.
 _Outcome = tuple[Any, list, int, int | None]
@@ -55,6 +65,11 @@ async def _held() -> None:
     """Nothing to wait for: the statement was held."""
 
 
+def _changes(operation: str) -> bool:
+    """Whether a statement may write: anything but a query."""
+    return operation.lstrip()[:6].upper() != "SELECT"
+
+
 def _run_held(conn: sqlite3.Connection, held: list[_Statement]) -> None:
     for operation, parameters, many in held:
         _run(conn, operation, parameters, many)
@@ -80,7 +95,8 @@ class OneTripCursor:
             outcome = _NOT_RUN
         else:
             try:
-                outcome = self._adapted.call(_run, operation, parameters, many)
+                writes = _changes(operation)
+                outcome = self._adapted.call(_run, operation, parameters, many, writes=writes)
             except Exception as error:  # noqa: BLE001 - re-raised as SQLAlchemy expects
                 self._adapted._handle_exception(error)
         self.description, rows, self.rowcount, self.lastrowid = outcome
@@ -120,10 +136,12 @@ class OneTripCursor:
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     """SQLAlchemy's aiosqlite connection, each statement and transaction end one trip."""
 
-    __slots__ = ("_queued", "_ran", "held", "holding", "commit_after")
+    __slots__ = ("_queued", "_ran", "_writer", "_writing", "held", "holding", "commit_after")
 
-    def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
+    def __init__(self, dbapi: Any, connection: aiosqlite.Connection, writer: WriterTurn) -> None:
         super().__init__(dbapi, connection)
+        self._writer = writer
+        self._writing = False  # this connection holds the writer's place
         # trips handed to the thread, and trips it has finished (each counted by one thread)
         self._queued = 0
         self._ran = 0
@@ -140,12 +158,20 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         finally:
             self.holding = False
 
-    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run fn(sqlite3 connection, *args) on the connection's thread, one trip; the held
-        statements run first, in order, in the same trip."""
+    def call(
+        self, fn: Callable[..., Any], *args: Any, writes: bool = False, waits: bool = False
+    ) -> Any:
+        """Run fn(sqlite3 connection, *args) in one trip, the held statements first, in order.
+
+        A trip that `writes` (or sends held statements) takes the writer's place first; one
+        that `waits` (for a lock, on purpose) goes to the connection's thread."""
         conn = self._connection._conn
         held, self.held = self.held, []
         commit, self.commit_after = self.commit_after, False
+        if (writes or held) and not self._writing:
+            if not self._writer.take_if_free():
+                await_(self._writer.take())
+            self._writing = True
 
         def trip() -> Any:
             try:
@@ -157,9 +183,32 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
                 return outcome
             finally:
                 self._ran += 1
+                if self._writing and not conn.in_transaction:
+                    self._let_writer_go()
 
+        inline = not waits and self._ran == self._queued  # nothing of ours on the thread
         self._queued += 1
+        if inline:
+            await_(_held())  # SQLAlchemy's async engine insists that each execution awaits
+            return trip()
         return await_(self._connection._execute(trip))
+
+    def _let_writer_go(self) -> None:
+        if self._writing:
+            self._writing = False
+            self._writer.let_go()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._let_writer_go()
+
+    def _terminate_force_close(self) -> None:
+        try:
+            super()._terminate_force_close()
+        finally:
+            self._let_writer_go()
 
     def _idle_outside_transaction(self) -> bool:
         """Nothing under way on the thread, nothing held and no transaction open: ending one
@@ -198,9 +247,28 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
         connection = self.aiosqlite.connect(*arg, **kw)
         connection._thread.daemon = True  # as SQLAlchemy's own adapter does
-        return OneTripConnection(self, await_(connection))
+        database = str(arg[0] if arg else kw.get("database", ""))
+        return OneTripConnection(self, await_(connection), writer_turn(database))
 
 
 def one_trip_dbapi() -> OneTripDBAPI:
     """The module to give create_async_engine (``module=``) for a sqlite+aiosqlite URL."""
     return OneTripDBAPI(aiosqlite, sqlite3)
+
+
+def truncate_wal(sync_conn: Any) -> bool:
+    """For `run_sync`: fold the WAL into the main file and truncate it, holding the writer's
+    place; False when a reader of another process is in the way (try again soon)."""
+
+    def checkpoint(conn: sqlite3.Connection) -> bool:
+        wait_ms = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        conn.execute("PRAGMA busy_timeout=0")  # on the event loop: never wait here
+        try:
+            return conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+
+    raw = sync_conn.connection.dbapi_connection
+    if isinstance(raw, OneTripConnection):
+        return raw.call(checkpoint, writes=True)
+    return sync_conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0] == 0

@@ -86,8 +86,8 @@ class ThreadState:
 class ThreadTurn:
     """The operations of one turn, all in its transaction. On SQLite (HeldWrites) a change
     whose result the turn does not read is held back and sent with the turn's next statement or
-    its commit; any other change first calls `_write`, which takes the database's one writer's
-    turn only then: a turn's reads do not keep other threads' turns waiting."""
+    its commit; the database's one writer's place is taken by the first trip that carries a
+    change: a turn's reads do not keep other threads' turns waiting."""
 
     def __init__(self, records: Records, session: Tx, channel: Channel, thread_ref: str) -> None:
         self._r = records
@@ -96,10 +96,6 @@ class ThreadTurn:
         self.thread_ref = thread_ref
         self.purged = False  # freed pages to erase once committed
         self._prefetched: list | None = None
-
-    async def _write(self) -> None:
-        if isinstance(self._s, HeldWrites):
-            await self._s.writer()
 
     async def state(self) -> ThreadState:
         """Its conversation, else what is held (unexpired): one query for both (none, when
@@ -161,20 +157,17 @@ class ThreadTurn:
 
     async def add_message(self, conversation_id: str, body: str, **how: str | None) -> str | None:
         """`how`: direction, turn_key and reply_to, as Conversations.add_message takes them."""
-        await self._write()
         return await self._r.conversations.add_message(
             conversation_id, body, session=self._s, **how
         )
 
     async def close_conversation(self, conversation_id: str, *, withdrawn: bool = False) -> None:
         """The call ended; or (withdrawn) the parent took back their consent: erased at once."""
-        await self._write()
         end = self._r.conversations.withdraw if withdrawn else self._r.conversations.close
         await end(conversation_id, session=self._s)
         self.purged = self.purged or withdrawn
 
     async def request_callback(self, conversation_id: str) -> None:
-        await self._write()
         await self._r.conversations.request_callback(conversation_id, session=self._s)
 
     async def queue(
@@ -189,7 +182,6 @@ class ThreadTurn:
 
     async def discard(self, purpose: str) -> None:
         """Drop a queued email of this thread nobody needs (an unsent request)."""
-        await self._write()
         if await self._r.outbox.discard(self.reference(purpose), session=self._s):
             self.purged = True
 
@@ -198,12 +190,10 @@ class ThreadTurn:
         return await self._s.scalar(select(OutboxItem.id).where(*waiting).limit(1)) is not None
 
     async def allow_auto_reply(self, contact: Contact, per_hour: int) -> bool:
-        await self._write()
         return await self._r.reply_limit.allow(contact, per_hour, session=self._s)
 
     async def once_an_hour(self, purpose: str, about: str) -> bool:
         """True the first time in an hour `about` asks (a keyed hash, kept an hour)."""
-        await self._write()
         key = self._r.keys.of("once", f"{purpose}:{self.channel}:{about}")
         return await self._r.reply_limit.allow_key(key, 1, session=self._s)
 
@@ -224,7 +214,6 @@ class ThreadTurn:
 
     async def remember(self, request_key: str, body: str) -> str:
         """The turn's last change: on SQLite it goes with the commit, in one trip."""
-        await self._write()
         return await self._r.replays.keep(request_key, self.thread_ref, body, session=self._s)
 
     async def forget_answers(self) -> None:
@@ -253,7 +242,7 @@ class ThreadTurns:
         # A Core connection, not an ORM session: every statement of a turn is Core, and a
         # session's bookkeeping costs about half as much again per statement.
         if not self._db.is_sqlite:
-            async with self._room, self._db.engine.begin() as conn:
+            async with self._room, self._db.connection(begin=True) as conn:
                 await conn.execute(
                     text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(key)}
                 )
@@ -263,13 +252,8 @@ class ThreadTurns:
             lock = self._locks.get(key)
             if lock is None:
                 lock = self._locks[key] = asyncio.Lock()
-            async with lock, self._room, contextlib.AsyncExitStack() as stack:
-                conn = await stack.enter_async_context(self._db.engine.connect())
-
-                async def take_writer() -> None:
-                    await stack.enter_async_context(self._db.writer())
-
-                held = HeldWrites(conn, take_writer)
+            async with lock, self._room, self._db.connection() as conn:
+                held = HeldWrites(conn)
                 turn = ThreadTurn(self._r, held, channel, thread_ref)
                 try:
                     yield turn

@@ -122,7 +122,7 @@ class Console:
         before = len(self.gateway.relay.messages)
         code, _ = await self.gateway.send(mail, mail_from=sender)
         assert code == 250
-        request = (await self.gateway.relay.wait_for(before + 1))[before]
+        request = await self.gateway.relay.first_to(sender, after=before)
         link = re.search(r"/consent/(\S+)", request.get_content()).group(1)
         response = await choose_on_page(self.gateway, link, "yes")
         assert response.status == 200

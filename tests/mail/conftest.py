@@ -73,6 +73,20 @@ class Relay:
         await asyncio.wait_for(reached(), seconds)
         return [m for _, m in self.messages]
 
+    async def first_to(self, recipient: str, after: int = 0, seconds: float = 10.0) -> EmailMessage:
+        """The first message to `recipient` among those handed over after the first `after`
+        (mail to staff, an alert or a warning, may arrive in between)."""
+
+        async def found() -> EmailMessage:
+            while True:
+                for recipients, message in self.messages[after:]:
+                    if recipient in recipients:
+                        return message
+                self.arrived.clear()
+                await self.arrived.wait()
+
+        return await asyncio.wait_for(found(), seconds)
+
 
 @pytest.fixture
 async def relay() -> AsyncIterator[Relay]:
