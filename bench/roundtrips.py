@@ -7,8 +7,9 @@ temporary SQLite database with the real risk detector.
 Statements are counted with a ``before_cursor_execute`` listener on the SQLAlchemy ``Engine``
 class, i.e. on every engine's sync_engine, so the count does not depend on how the app gets
 its engine. BEGIN/COMMIT/ROLLBACK are the engine's transaction events (the SQLite driver
-begins implicitly, so no BEGIN statement shows). "trips" are the round trips to SQLite's
-connection threads (storage.sqlite_driver), which can carry several statements and a commit.
+begins implicitly, so no BEGIN statement shows). "trips" are the driver's trips to SQLite
+(storage.sqlite_driver: on the event loop, or its connection's thread), each of which can carry
+several statements and a commit.
 A step lasts from its request until no statement has run for SETTLE seconds, so work the
 turn starts in the background is included; what the long-running workers (outbox sender,
 alerts, purge) do meanwhile is shown apart ("bg_"). --json also prints one JSON object as
@@ -87,9 +88,9 @@ class SqlCounter:
 
         self._driver, call = sqlite_driver.OneTripConnection, sqlite_driver.OneTripConnection.call
 
-        def counted(connection: Any, *args: Any) -> Any:
+        def counted(connection: Any, *args: Any, **how: Any) -> Any:
             self._hit("trips")
-            return call(connection, *args)
+            return call(connection, *args, **how)
 
         self._call, self._driver.call = call, counted
         return self

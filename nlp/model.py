@@ -1,9 +1,10 @@
-"""The learned risk model at run time: a logistic regression over TF-IDF features, scored in
-plain Python from the committed JSON model file.
+"""The learned risk model at run time: a logistic regression over TF-IDF features, scored from
+the committed JSON model file.
 
 Why JSON and our own scorer: the file is data, never code (nothing is unpickled), it can be
-read and diffed, and scoring needs neither scikit-learn nor NumPy. `nlp.train` writes the file;
-a test checks that these scores equal scikit-learn's for the same model.
+read and diffed, and scoring needs no scikit-learn; the dot products are NumPy's (which spaCy
+brings), as a message's features are weighed a few hundred at a time. `nlp.train` writes the
+file; a test checks that these scores equal scikit-learn's for the same model.
 
 The file carries a SHA-256 of its payload: a file that is missing, truncated, edited by hand or
 of another format stops start-up with a message saying so (`ModelFileError`).
@@ -19,6 +20,8 @@ from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+
+import numpy as np
 
 from nlp.features import char_grams, normalise, word_spans, words
 
@@ -135,6 +138,12 @@ class RiskModel:
         self._word_terms = {i: t for t, i in self.word.index.items()}
         self._char_cache: dict[str, tuple[int, ...]] = {}
         self._check_shapes()
+        # The same numbers as arrays, for scoring: IDF, and each head's weights as a row.
+        risk, immediate = self.heads["risk"], self.heads["immediate"]
+        self._word_idf = np.array(self.word.idf, dtype=np.float64)
+        self._char_idf = np.array(self.char.idf, dtype=np.float64)
+        self._word_weights = np.array([risk.word, immediate.word], dtype=np.float64)
+        self._char_weights = np.array([risk.char, immediate.char], dtype=np.float64)
 
     @classmethod
     def load(cls, path: Path | None = None) -> RiskModel:
@@ -169,23 +178,12 @@ class RiskModel:
     def score(self, text: str, rule_values: tuple[float, ...]) -> Score:
         """Score a text (any length: the caller bounds it) with the rules' verdict as features:
         both heads in one pass over its features."""
-        word_counts, char_counts = self._counts(text)
+        word_ids, char_ids = self._ids(text)
         risk_head, immediate_head = self.heads["risk"], self.heads["immediate"]
-        risk = immediate = 0.0
-        for counts, idf, r_weights, i_weights in (
-            (word_counts, self.word.idf, risk_head.word, immediate_head.word),
-            (char_counts, self.char.idf, risk_head.char, immediate_head.char),
-        ):
-            square = dot_r = dot_i = 0.0
-            for i, c in counts.items():
-                v = idf[i] if c == 1 else (1.0 + math.log(c)) * idf[i]
-                square += v * v
-                dot_r += v * r_weights[i]
-                dot_i += v * i_weights[i]
-            if square:
-                norm = math.sqrt(square)
-                risk += dot_r / norm
-                immediate += dot_i / norm
+        risk, immediate = _weighed_rows(word_ids, self._word_idf, self._word_weights)
+        char_risk, char_immediate = _weighed_rows(char_ids, self._char_idf, self._char_weights)
+        risk += char_risk
+        immediate += char_immediate
         for r_weight, i_weight, value in zip(
             risk_head.rules, immediate_head.rules, rule_values, strict=True
         ):
@@ -207,18 +205,22 @@ class RiskModel:
     def risk(self, text: str) -> float:
         """P(risk) of a text on its words alone (no rule features): for naming the sentences
         that carried a flag."""
-        word_counts, char_counts = self._counts(text)
-        head = self.heads["risk"]
-        total = head.intercept
-        total += _weighed(word_counts, self.word.idf, head.word)
-        total += _weighed(char_counts, self.char.idf, head.char)
+        word_ids, char_ids = self._ids(text)
+        total = self.heads["risk"].intercept
+        total += _weighed_rows(word_ids, self._word_idf, self._word_weights)[0]
+        total += _weighed_rows(char_ids, self._char_idf, self._char_weights)[0]
         return _sigmoid(total)
 
     def _counts(self, text: str) -> tuple[Counter, Counter]:
+        word_ids, char_ids = self._ids(text)
+        return Counter(word_ids), Counter(char_ids)
+
+    def _ids(self, text: str) -> tuple[list[int], list[int]]:
+        """The feature index of each word term and each character gram, as often as it occurs."""
         folded = normalise(text)
         index = self.word.index
-        word_counts = Counter(i for i in map(index.get, words(folded)) if i is not None)
-        return word_counts, Counter(self._char_features(folded))
+        word_ids = [i for i in map(index.get, words(folded)) if i is not None]
+        return word_ids, self._char_features(folded)
 
     def category(self, text: str) -> str | None:
         """The most likely harm category for a text the model flagged (a sparse head)."""
@@ -281,14 +283,17 @@ def _tfidf(counts: Counter, idf: list[float]) -> dict[int, float]:
     return {i: v / norm for i, v in values.items()} if norm else {}
 
 
-def _weighed(counts: Counter, idf: list[float], weights: list[float]) -> float:
-    """The L2-normalised TF-IDF vector of `counts`, dotted with `weights`, in one pass."""
-    square = dot = 0.0
-    for i, c in counts.items():
-        v = idf[i] if c == 1 else (1.0 + math.log(c)) * idf[i]
-        square += v * v
-        dot += v * weights[i]
-    return dot / math.sqrt(square) if square else 0.0
+def _weighed_rows(ids: list[int], idf: np.ndarray, weights: np.ndarray) -> tuple[float, ...]:
+    """The L2-normalised sublinear TF-IDF vector of the features `ids` (each as often as it
+    occurs), dotted with each row of `weights`."""
+    if not ids:
+        return (0.0,) * len(weights)
+    found, counts = np.unique(np.array(ids, dtype=np.intp), return_counts=True)
+    values = idf[found] * (1.0 + np.log(counts))
+    norm = math.sqrt(float(values @ values))
+    if not norm:
+        return (0.0,) * len(weights)
+    return tuple(float(x) for x in (weights[:, found] @ values) / norm)
 
 
 def _sigmoid(x: float) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from storage.sqlite_driver import one_trip_dbapi
+from storage.sqlite_driver import OneTripConnection, one_trip_dbapi
 
 BUSY_TIMEOUT_MS = 10_000  # a writer of another process: wait this long before "locked"
 SQLITE_PRAGMAS = (
@@ -60,6 +60,9 @@ def make_engine(url: str) -> AsyncEngine:
             cursor = dbapi_conn.cursor()
             for pragma in SQLITE_PRAGMAS:
                 cursor.execute(pragma)
+            if isinstance(dbapi_conn, OneTripConnection):
+                # each commit synced to disk by the driver itself, off the event loop
+                cursor.execute(f"PRAGMA synchronous={OneTripConnection.SYNCHRONOUS}")
             cursor.close()
 
         return engine

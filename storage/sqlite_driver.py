@@ -15,6 +15,12 @@ that changes something the connection takes its file's one writer's place
 meets a lock held in this process; the place is let go when the transaction ends. A trip
 that may wait on purpose (`waits`, a checkpoint) still goes to the thread.
 
+A commit is on disk before it returns, as with synchronous=FULL, but the sync to disk is not
+made on the event loop, nor with the writer's place held: SQLite commits with
+synchronous=NORMAL (the WAL written, not yet synced), lets the place go, and the connection's
+thread then syncs the WAL file while the loop goes on. Commits that meet there share the
+disk's flush (the file system joins them), and the next writer need not wait for it.
+
 A caller may also hold statements back (`held`): changes whose result it does not read. They
 are compiled as usual, and go, in order, with the connection's next trip (a statement or the
 commit); an error in one is raised from that trip. A rollback drops them unsent. The
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -63,6 +70,32 @@ def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) 
 
 async def _held() -> None:
     """Nothing to wait for: the statement was held."""
+
+
+def _sync_file(path: str, directory: bool) -> None:
+    """On the connection's thread: the WAL's committed frames to disk (and, the first time, the
+    directory that holds it, so the file itself survives a power cut)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:  # no WAL: folded into the main file, which SQLite synced
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if directory:
+        fd = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def wal_path(database: str) -> str | None:
+    """The WAL file of a database file; None for a database in memory."""
+    if not database or database == ":memory:" or "mode=memory" in database:
+        return None
+    return os.path.realpath(database.removeprefix("file:").split("?", 1)[0]) + "-wal"
 
 
 def _changes(operation: str) -> bool:
@@ -136,11 +169,26 @@ class OneTripCursor:
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     """SQLAlchemy's aiosqlite connection, each statement and transaction end one trip."""
 
-    __slots__ = ("_queued", "_ran", "_writer", "_writing", "held", "holding", "commit_after")
+    SYNCHRONOUS = "NORMAL"  # SQLite's own setting: the connection syncs each commit itself
+    __slots__ = (
+        "_queued",
+        "_ran",
+        "_writer",
+        "_writing",
+        "_wal",
+        "_dir_synced",
+        "held",
+        "holding",
+        "commit_after",
+    )
 
-    def __init__(self, dbapi: Any, connection: aiosqlite.Connection, writer: WriterTurn) -> None:
+    def __init__(
+        self, dbapi: Any, connection: aiosqlite.Connection, writer: WriterTurn, wal: str | None
+    ) -> None:
         super().__init__(dbapi, connection)
         self._writer = writer
+        self._wal = wal  # the file a commit syncs before it returns (None: in memory)
+        self._dir_synced = False
         self._writing = False  # this connection holds the writer's place
         # trips handed to the thread, and trips it has finished (each counted by one thread)
         self._queued = 0
@@ -173,13 +221,17 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
                 await_(self._writer.take())
             self._writing = True
 
+        committed = False
+
         def trip() -> Any:
+            nonlocal committed
             try:
                 if held:
                     _run_held(conn, held)
                 outcome = fn(conn, *args)
-                if commit:
+                if commit and conn.in_transaction:
                     conn.commit()
+                    committed = True
                 return outcome
             finally:
                 self._ran += 1
@@ -190,8 +242,24 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         self._queued += 1
         if inline:
             await_(_held())  # SQLAlchemy's async engine insists that each execution awaits
-            return trip()
-        return await_(self._connection._execute(trip))
+            outcome = trip()
+        else:
+            outcome = await_(self._connection._execute(trip))
+        if committed:
+            self._to_disk()
+        return outcome
+
+    def _to_disk(self) -> None:
+        """What was just committed, synced to disk on the connection's thread (see above)."""
+        if self._wal is not None:
+            first, self._dir_synced = not self._dir_synced, True
+            await_(self._connection._execute(_sync_file, self._wal, first))
+
+    def _commit(self, conn: sqlite3.Connection) -> bool:
+        if not conn.in_transaction:
+            return False
+        conn.commit()
+        return True
 
     def _let_writer_go(self) -> None:
         if self._writing:
@@ -227,7 +295,8 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         if self._idle_outside_transaction():
             return
         try:
-            self.call(lambda conn: conn.commit())
+            if self.call(self._commit):
+                self._to_disk()
         except Exception as error:  # noqa: BLE001 - re-raised as SQLAlchemy expects
             self._handle_exception(error)
 
@@ -248,7 +317,8 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
         connection = self.aiosqlite.connect(*arg, **kw)
         connection._thread.daemon = True  # as SQLAlchemy's own adapter does
         database = str(arg[0] if arg else kw.get("database", ""))
-        return OneTripConnection(self, await_(connection), writer_turn(database))
+        adapted = await_(connection)
+        return OneTripConnection(self, adapted, writer_turn(database), wal_path(database))
 
 
 def one_trip_dbapi() -> OneTripDBAPI:
@@ -258,11 +328,12 @@ def one_trip_dbapi() -> OneTripDBAPI:
 
 def truncate_wal(sync_conn: Any) -> bool:
     """For `run_sync`: fold the WAL into the main file and truncate it, holding the writer's
-    place; False when a reader of another process is in the way (try again soon)."""
+    place, on the connection's thread (it writes and syncs the main file: the loop goes on);
+    False when a reader of another process is in the way (try again soon)."""
 
     def checkpoint(conn: sqlite3.Connection) -> bool:
         wait_ms = conn.execute("PRAGMA busy_timeout").fetchone()[0]
-        conn.execute("PRAGMA busy_timeout=0")  # on the event loop: never wait here
+        conn.execute("PRAGMA busy_timeout=0")  # holding the writer's place: never wait here
         try:
             return conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
         finally:
@@ -270,5 +341,5 @@ def truncate_wal(sync_conn: Any) -> bool:
 
     raw = sync_conn.connection.dbapi_connection
     if isinstance(raw, OneTripConnection):
-        return raw.call(checkpoint, writes=True)
+        return raw.call(checkpoint, writes=True, waits=True)
     return sync_conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0] == 0

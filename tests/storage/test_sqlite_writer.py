@@ -131,3 +131,31 @@ def test_one_file_has_one_place_and_memory_its_own(tmp_path: Path):
     path = tmp_path / "x.db"
     assert writer_turn(str(path)) is writer_turn(str(tmp_path / "." / "x.db"))
     assert writer_turn(":memory:") is not writer_turn(":memory:")
+
+
+async def test_a_commit_is_on_disk_before_it_returns(engine, tmp_path: Path, monkeypatch):
+    """SQLite commits without syncing (synchronous=NORMAL); the driver syncs the WAL itself,
+    off the event loop, and the commit returns only after that."""
+    import os
+
+    import storage.sqlite_driver as driver
+
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+
+    monkeypatch.setattr(driver.os, "fsync", fsync)
+    wal = str((tmp_path / "w.db-wal").resolve())
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("PRAGMA synchronous")) == 1  # NORMAL
+        await conn.execute(text("INSERT INTO t (who) VALUES ('kept')"))
+        assert synced == []
+        await conn.commit()
+        assert wal in synced
+        synced.clear()
+        await conn.execute(text("SELECT count(*) FROM t"))
+        await conn.commit()  # nothing to commit: nothing to sync
+        assert synced == []
