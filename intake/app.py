@@ -42,6 +42,7 @@ from intake.settings import Settings, SettingsError
 from intake.voice.handlers import VOICE_ROUTES, VoiceAdapter
 from intake.voice.hours import HoursError, OfficeHours, bank_holidays
 from intake.voice.signature import TwilioSignature, development_auth_token
+from nlp.workers import DetectorWorkers
 from storage import key_material
 from storage.casework import Casework
 from storage.database import Database
@@ -497,18 +498,24 @@ WORKERS = (
 async def serve(settings: Settings, risk: RiskAssessor | None = None) -> None:
     """Run until SIGTERM or SIGINT, then stop accepting, finish workers and close the database.
 
-    The risk detector is loaded first: without its model nothing is opened or listened on."""
-    app = create_app(settings, risk=risk or load_risk_detector(settings))
+    The risk detector is loaded first: without its model nothing is opened or listened on;
+    then its workers (INTAKE_RISK_WORKERS), which longer texts are assessed in."""
+    detector = risk or load_risk_detector(settings)
+    workers = None
+    if settings.risk_workers:
+        workers = DetectorWorkers(detector, settings.risk_workers, settings.risk_model)
+        await workers.start()
+    app = create_app(settings, risk=workers or detector)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     try:
         await runner.setup()
         site = web.TCPSite(runner, settings.http_host, settings.http_port)
         await site.start()
     except OSError as exc:  # a port in use or an address we may not bind
-        await runner.cleanup()
+        await _stop(runner, workers)
         raise SettingsError(f"cannot listen: {exc.strerror or exc}") from None
     except BaseException:
-        await runner.cleanup()
+        await _stop(runner, workers)
         raise
     log_event(
         log,
@@ -529,5 +536,14 @@ async def serve(settings: Settings, risk: RiskAssessor | None = None) -> None:
             loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     log_event(log, "stopping")
-    await runner.cleanup()
+    await _stop(runner, workers)
     log_event(log, "stopped")
+
+
+async def _stop(runner: web.AppRunner, workers: DetectorWorkers | None) -> None:
+    """The app first (it may still be assessing), then the detector's workers."""
+    try:
+        await runner.cleanup()
+    finally:
+        if workers is not None:
+            await asyncio.to_thread(workers.close)

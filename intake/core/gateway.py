@@ -65,6 +65,7 @@ Respond = Callable[[Reply], Awaitable[str]]
 
 VOICE_HOLD_TTL = timedelta(hours=2)
 LONG_TEXT = 4_000  # characters; longer texts are assessed off the event loop
+ELSEWHERE_TEXT = 300  # characters; longer texts go to the detector's worker, if it has one
 REMIND_AT = 0.7  # of a hold's life: the one reminder before it expires (day 5 of 7)
 EXCERPT_CONTEXT = 60  # characters kept either side of a risk phrase in a concern
 STORY_WORDS = 6  # words: said instead of an answer, this many or more is the caller's story
@@ -575,6 +576,11 @@ class Gateway:
         )
 
     async def _assess(self, text: str) -> RiskAssessment:
+        """The detector's answer; a longer text assessed where the event loop does not wait
+        for it (a worker process, else a thread), a short one here at once."""
+        elsewhere = getattr(self._risk, "assess_elsewhere", None)
+        if elsewhere is not None and len(text) >= ELSEWHERE_TEXT:
+            return await elsewhere(text)
         if len(text) > LONG_TEXT:
             return await asyncio.to_thread(self._risk.assess, text)
         return self._risk.assess(text)

@@ -110,6 +110,8 @@ class RiskAssessment(Protocol):
 
 
 class RiskAssessor(Protocol):
-    """The risk detector as the core sees it (nlp.risk.RiskDetector satisfies this)."""
+    """The risk detector as the core sees it (nlp.risk.RiskDetector satisfies this). One
+    that can also assess in another process (nlp.workers) offers `assess_elsewhere`, an
+    async method of the same answer, which the core uses for longer texts."""
 
     def assess(self, text: str) -> RiskAssessment: ...

@@ -37,6 +37,32 @@ def _wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
     raise AssertionError("serve did not start listening")
 
 
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started that still run (Linux's /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def _gone(pids: list[int], seconds: float = 10) -> bool:
+    """Whether the processes have ended (the resource tracker ends just after its parent; an
+    ended process not yet reaped counts as ended)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if all(_state(pid) in (None, "Z") for pid in pids):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _state(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
 def _port_free(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) != 0
@@ -74,8 +100,12 @@ def test_serve_with_no_environment_answers_probes_and_stops_on_sigterm(tmp_path:
         assert status == 200 and '"ready"' in body
         status, metrics = _get("http://127.0.0.1:8080/metrics")
         assert status == 200
+        workers = _children(process.pid)
+        assert workers  # the risk detector's worker (INTAKE_RISK_WORKERS=1), and Python's
+        # resource tracker beside it
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
+        assert _gone(workers)
     finally:
         if process.poll() is None:
             process.kill()

@@ -163,3 +163,34 @@ async def test_everyone_with_a_number_is_offered_a_call_back_under_the_right_con
     assert phone == caller and consent.answer_words == "yes please"
     assert consent.wording_text == w["callback_offer_unrecorded"]
     assert (Channel.VOICE, "CA4") not in store.conversations  # and still no record of it
+
+
+class RiskWithWorker(KeywordRisk):
+    """A detector that can also assess in another process: records where each text went."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elsewhere: list[str] = []
+
+    async def assess_elsewhere(self, text: str):  # noqa: ANN201 - the Assessment
+        self.elsewhere.append(text)
+        return self.assess(text)
+
+
+async def test_a_long_message_is_assessed_by_the_worker_and_a_short_one_at_once():
+    store = MemoryStore()
+    risk = RiskWithWorker()
+    core = Gateway(
+        store,
+        risk,
+        current_wording().for_service(timedelta(days=7).total_seconds()),
+        pending_ttl=timedelta(days=7),
+        escalate_after=timedelta(minutes=5),
+        composers={Channel.EMAIL: Words()},
+    )
+    long = "We have waited months for the assessment. " * 8 + "My partner hits my son."
+    reply = await core.handle(email("t1", long, "<m1@example.org>"))
+    assert risk.elsewhere == [long]
+    assert reply.action is Action.CONNECT_SAFEGUARDING  # its answer is used as it would be
+    await core.handle(email("t2", "Help with an EHCP, please.", "<m2@example.org>"))
+    assert risk.elsewhere == [long]
