@@ -46,7 +46,7 @@ class Settings:
     office_hours: str = "Mon-Fri 09:00-17:00"
     timezone: str = "Europe/London"
     risk_model: Path | None = None  # the packaged model file unless INTAKE_RISK_MODEL says
-    risk_workers: int = 1  # processes `intake serve` assesses longer texts in (0: in its own)
+    risk_workers: int = 2  # processes `intake serve` assesses longer texts in (0: in its own)
     metrics_token: str | None = field(default=None, repr=False)
     mail_authserv_id: str | None = None  # the upstream server's Authentication-Results id
     decline_reply_ttl: timedelta = timedelta(seconds=3600)
@@ -104,7 +104,7 @@ class Settings:
             timezone=env.get("INTAKE_TIMEZONE") or cls.timezone,
             emergency_message=env.get("INTAKE_EMERGENCY_MESSAGE") or cls.emergency_message,
             risk_model=Path(env["INTAKE_RISK_MODEL"]) if env.get("INTAKE_RISK_MODEL") else None,
-            risk_workers=_int(env, "INTAKE_RISK_WORKERS", 1),
+            risk_workers=_int(env, "INTAKE_RISK_WORKERS", 2),
             metrics_token=env.get("INTAKE_METRICS_TOKEN") or None,
             mail_authserv_id=env.get("INTAKE_MAIL_AUTHSERV_ID") or None,
             decline_reply_ttl=timedelta(seconds=_int(env, "INTAKE_DECLINE_REPLY_TTL", 3600)),
