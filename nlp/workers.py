@@ -60,14 +60,14 @@ class DetectorWorkers:
     async def start(self) -> None:
         """Start the workers and wait until each has loaded the detector (the first message
         must not be the one that waits); if they cannot, texts are assessed here."""
-        self._pool = concurrent.futures.ProcessPoolExecutor(
-            self._workers,
-            mp_context=multiprocessing.get_context("spawn"),  # never fork a running loop
-            initializer=_load,
-            initargs=(self._model,),
-        )
         loop = asyncio.get_running_loop()
         try:
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                self._workers,
+                mp_context=multiprocessing.get_context("spawn"),  # never fork a running loop
+                initializer=_load,
+                initargs=(self._model,),
+            )
             calls = (loop.run_in_executor(self._pool, _ready) for _ in range(self._workers))
             self._ready = all(await asyncio.gather(*calls))
         except Exception as exc:  # noqa: BLE001 - no workers: assessed here, as before

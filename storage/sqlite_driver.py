@@ -1,11 +1,11 @@
-"""SQLite for the async engine with one thread hop per statement, or fewer.
+"""SQLite for the async engine in one trip per statement, on the event loop.
 
 Why: aiosqlite runs each connection's sqlite3 calls on a thread of its own, and SQLAlchemy's
 adapter for it goes there and back for every cursor call: make the cursor, execute, fetch the
 rows, close it; then a commit, and a rollback when the connection goes back to the pool. Each
 trip costs a wake-up of that thread and of the event loop, and while a writer makes them every
-other writer waits. Here one statement is one trip (execute, fetch every row, close, all on the
-connection's thread), and a commit or rollback with no transaction open makes no trip at all.
+other writer waits. Here one statement is one trip (execute, fetch every row, close), and a
+commit or rollback with no transaction open makes no trip at all.
 
 A trip runs on the event loop itself (the connection is only ever used by one task at a time,
 and SQLite in WAL mode never makes a reader wait): a hand-off to the thread and back costs
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -43,6 +42,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util.concurrency import await_
 
+from storage.sqlite_files import sync_wal, wal_file
 from storage.sqlite_writer import WriterTurn, writer_turn
 
 # What one trip brings back: description, rows, rowcount, lastrowid.
@@ -70,32 +70,6 @@ def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) 
 
 async def _held() -> None:
     """Nothing to wait for: the statement was held."""
-
-
-def _sync_file(path: str, directory: bool) -> None:
-    """On the connection's thread: the WAL's committed frames to disk (and, the first time, the
-    directory that holds it, so the file itself survives a power cut)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:  # no WAL: folded into the main file, which SQLite synced
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    if directory:
-        fd = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def wal_path(database: str) -> str | None:
-    """The WAL file of a database file; None for a database in memory."""
-    if not database or database == ":memory:" or "mode=memory" in database:
-        return None
-    return os.path.realpath(database.removeprefix("file:").split("?", 1)[0]) + "-wal"
 
 
 def _changes(operation: str) -> bool:
@@ -253,7 +227,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         """What was just committed, synced to disk on the connection's thread (see above)."""
         if self._wal is not None:
             first, self._dir_synced = not self._dir_synced, True
-            await_(self._connection._execute(_sync_file, self._wal, first))
+            await_(self._connection._execute(sync_wal, self._wal, first))
 
     def _commit(self, conn: sqlite3.Connection) -> bool:
         if not conn.in_transaction:
@@ -318,7 +292,7 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
         connection._thread.daemon = True  # as SQLAlchemy's own adapter does
         database = str(arg[0] if arg else kw.get("database", ""))
         adapted = await_(connection)
-        return OneTripConnection(self, adapted, writer_turn(database), wal_path(database))
+        return OneTripConnection(self, adapted, writer_turn(database), wal_file(database))
 
 
 def one_trip_dbapi() -> OneTripDBAPI:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import os
 import sqlite3
 import threading
+
+from storage.sqlite_files import database_file
 
 WAIT_SECONDS = 10.0  # as the connections' busy timeout (storage.engine)
 
@@ -88,9 +89,9 @@ class WriterTurn:
 def writer_turn(database: str) -> WriterTurn:
     """The place for this database file, shared by every connection to it in this process;
     an in-memory database is its own."""
-    if not database or database == ":memory:" or database.startswith("file::memory:"):
+    key = database_file(database)
+    if key is None:
         return WriterTurn()
-    key = os.path.realpath(database.removeprefix("file:").split("?", 1)[0])
     with _turns_guard:
         turn = _turns.get(key)
         if turn is None:

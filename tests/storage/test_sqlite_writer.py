@@ -138,7 +138,7 @@ async def test_a_commit_is_on_disk_before_it_returns(engine, tmp_path: Path, mon
     off the event loop, and the commit returns only after that."""
     import os
 
-    import storage.sqlite_driver as driver
+    import storage.sqlite_files as files
 
     synced: list[str] = []
     real_fsync = os.fsync
@@ -147,7 +147,7 @@ async def test_a_commit_is_on_disk_before_it_returns(engine, tmp_path: Path, mon
         real_fsync(fd)
         synced.append(os.readlink(f"/proc/self/fd/{fd}"))
 
-    monkeypatch.setattr(driver.os, "fsync", fsync)
+    monkeypatch.setattr(files.os, "fsync", fsync)
     wal = str((tmp_path / "w.db-wal").resolve())
     async with engine.connect() as conn:
         assert await conn.scalar(text("PRAGMA synchronous")) == 1  # NORMAL
