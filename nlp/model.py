@@ -195,7 +195,7 @@ class RiskModel:
 
     def terms(self, text: str, limit: int = 6) -> list[str]:
         """The word terms of `text` that pushed P(risk) up the most, strongest first."""
-        word_counts, _ = self._counts(text)
+        word_counts = Counter(self._ids(text)[0])
         weights = self.heads["risk"].word
         x = _tfidf(word_counts, self.word.idf)
         pushes = sorted(((v * weights[i], i) for i, v in x.items() if weights[i] > 0), reverse=True)
@@ -210,10 +210,6 @@ class RiskModel:
         total += _weighed_rows(word_ids, self._word_idf, self._word_weights)[0]
         total += _weighed_rows(char_ids, self._char_idf, self._char_weights)[0]
         return _sigmoid(total)
-
-    def _counts(self, text: str) -> tuple[Counter, Counter]:
-        word_ids, char_ids = self._ids(text)
-        return Counter(word_ids), Counter(char_ids)
 
     def _ids(self, text: str) -> tuple[list[int], list[int]]:
         """The feature index of each word term and each character gram, as often as it occurs."""

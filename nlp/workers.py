@@ -47,7 +47,6 @@ class DetectorWorkers:
 
     def __init__(self, detector: Any, workers: int, model_path: Path | None = None) -> None:
         self.detector = detector
-        self.version = getattr(detector, "version", None)
         self._workers = max(1, workers)
         self._model = str(model_path) if model_path else None
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.ext.asyncio.base import _run_to_completion
 
 from storage import key_material
 from storage.crypto import FieldCipher, Keyring
@@ -85,7 +84,9 @@ class Database:
             if begin:
                 await conn.commit()
         except asyncio.CancelledError:
-            await _run_to_completion(conn.close())
+            closing = asyncio.ensure_future(conn.close())  # not cut short by a second cancel
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(closing)
             raise
         except BaseException:
             await conn.close()  # a transaction still open is rolled back

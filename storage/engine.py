@@ -9,14 +9,13 @@ from __future__ import annotations
 from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from storage.sqlite_driver import OneTripConnection, one_trip_dbapi
+from storage.sqlite_driver import one_trip_dbapi
 
 BUSY_TIMEOUT_MS = 10_000  # a writer of another process: wait this long before "locked"
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA secure_delete=ON",
-    "PRAGMA synchronous=FULL",
     f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
     "PRAGMA temp_store=MEMORY",
 )
@@ -41,7 +40,7 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 def make_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        # aiosqlite with one thread hop per statement (storage.sqlite_driver)
+        # aiosqlite, one trip per statement, on the event loop (storage.sqlite_driver)
         one_trip = parsed.get_driver_name() == "aiosqlite"
         driver = {"module": one_trip_dbapi()} if one_trip else {}
         # the one-trip driver runs statements on the event loop's thread, not aiosqlite's
@@ -60,9 +59,9 @@ def make_engine(url: str) -> AsyncEngine:
             cursor = dbapi_conn.cursor()
             for pragma in SQLITE_PRAGMAS:
                 cursor.execute(pragma)
-            if isinstance(dbapi_conn, OneTripConnection):
-                # each commit synced to disk by the driver itself, off the event loop
-                cursor.execute(f"PRAGMA synchronous={OneTripConnection.SYNCHRONOUS}")
+            # FULL, unless the driver syncs each commit to disk itself, off the event loop
+            synchronous = getattr(dbapi_conn, "SYNCHRONOUS", "FULL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.close()
 
         return engine

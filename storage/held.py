@@ -5,8 +5,8 @@ Why: SQLite has one writer at a time, and a turn keeps that writer's place from 
 change to its commit (storage.sqlite_writer); every trip in between (storage.sqlite_driver)
 keeps every other turn waiting. Held back, a turn's changes take one trip, and the writer's
 place is taken only then; the turn's last change (its answer, `last`) takes the commit with
-it. The statements, their order and the one transaction are the same;
-an error in a held change is raised by the trip that sends it, and fails the turn as before.
+it. The statements, their order and the one transaction are the same; an error in a held
+change is raised by the trip that sends it, and fails the turn as before.
 Elsewhere (PostgreSQL, a store's own transaction) `write` executes at once.
 """
 

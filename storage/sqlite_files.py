@@ -12,9 +12,8 @@ import os
 
 def database_file(database: str) -> str | None:
     """The real path of the database file a connection opens; None for one in memory."""
-    if not database or database == ":memory:" or "mode=memory" in database:
-        return None
-    if database.startswith("file::memory:"):
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    if in_memory or "mode=memory" in database:
         return None
     return os.path.realpath(database.removeprefix("file:").split("?", 1)[0])
 
