@@ -27,7 +27,7 @@ from nlp.features import char_grams, normalise, word_spans, words
 
 FORMAT = 1
 MODEL_FILE = "risk-model.json"
-WORD_CACHE = 50_000  # distinct words whose character features are remembered
+CACHED_ENDINGS = ("", ",", ".")  # a vocabulary word's forms whose character features are kept
 # Words that carry no meaning alone, left out of the "terms that weighed most" a lead reads.
 FUNCTION_WORDS = frozenset(
     [
@@ -97,6 +97,12 @@ def checksum(payload: dict) -> str:
     return hashlib.sha256(canonical(payload)).hexdigest()
 
 
+# Character features of the words of one text the model's cache lacks, worked out once while
+# that text is assessed (its windows overlap) and dropped with it: the caller's dict, so
+# nothing of a parent's words outlives their message.
+Seen = dict[str, tuple[int, ...]]
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """Feature index and inverse document frequency of one analyser's terms."""
@@ -124,7 +130,7 @@ class Score:
 
 
 class RiskModel:
-    """A loaded model file. Thread-safe for scoring (its only mutable state is a cache)."""
+    """A loaded model file. Read-only once loaded, so thread-safe for scoring."""
 
     def __init__(self, document: dict) -> None:
         payload = document["payload"]
@@ -136,8 +142,14 @@ class RiskModel:
         self.heads = {name: _head(h) for name, h in payload["heads"].items()}
         self.categories: dict[str, dict] = payload["categories"]
         self._word_terms = {i: t for t, i in self.word.index.items()}
-        self._char_cache: dict[str, tuple[int, ...]] = {}
         self._check_shapes()
+        # Character features of the model's own words, worked out once. Only these: a cache
+        # that learnt from what it scores would keep parents' words (names too) in memory.
+        self._char_cache = {
+            form: self._char_ids(form)
+            for word in self.common_words()
+            for form in (word + end for end in CACHED_ENDINGS)
+        }
         # The same numbers as arrays, for scoring: IDF, and each head's weights as a row.
         risk, immediate = self.heads["risk"], self.heads["immediate"]
         self._word_idf = np.array(self.word.idf, dtype=np.float64)
@@ -175,10 +187,10 @@ class RiskModel:
 
     # -- scoring --------------------------------------------------------------------------
 
-    def score(self, text: str, rule_values: tuple[float, ...]) -> Score:
+    def score(self, text: str, rule_values: tuple[float, ...], seen: Seen | None = None) -> Score:
         """Score a text (any length: the caller bounds it) with the rules' verdict as features:
-        both heads in one pass over its features."""
-        word_ids, char_ids = self._ids(text)
+        both heads in one pass over its features. `seen`: see `Seen`."""
+        word_ids, char_ids = self._ids(text, seen)
         risk_head, immediate_head = self.heads["risk"], self.heads["immediate"]
         risk, immediate = _weighed_rows(word_ids, self._word_idf, self._word_weights)
         char_risk, char_immediate = _weighed_rows(char_ids, self._char_idf, self._char_weights)
@@ -202,21 +214,21 @@ class RiskModel:
         named = (self._word_terms[i] for _, i in pushes)
         return [t for t in named if t not in FUNCTION_WORDS][:limit]
 
-    def risk(self, text: str) -> float:
+    def risk(self, text: str, seen: Seen | None = None) -> float:
         """P(risk) of a text on its words alone (no rule features): for naming the sentences
         that carried a flag."""
-        word_ids, char_ids = self._ids(text)
+        word_ids, char_ids = self._ids(text, seen)
         total = self.heads["risk"].intercept
         total += _weighed_rows(word_ids, self._word_idf, self._word_weights)[0]
         total += _weighed_rows(char_ids, self._char_idf, self._char_weights)[0]
         return _sigmoid(total)
 
-    def _ids(self, text: str) -> tuple[list[int], list[int]]:
+    def _ids(self, text: str, seen: Seen | None = None) -> tuple[list[int], list[int]]:
         """The feature index of each word term and each character gram, as often as it occurs."""
         folded = normalise(text)
         index = self.word.index
         word_ids = [i for i in map(index.get, words(folded)) if i is not None]
-        return word_ids, self._char_features(folded)
+        return word_ids, self._char_features(folded, seen)
 
     def category(self, text: str) -> str | None:
         """The most likely harm category for a text the model flagged (a sparse head)."""
@@ -231,18 +243,26 @@ class RiskModel:
                 best, best_score = name, value
         return best
 
-    def _char_features(self, folded: str) -> list[int]:
+    def _char_features(self, folded: str, seen: Seen | None = None) -> list[int]:
         out: list[int] = []
-        cache, index = self._char_cache, self.char.index
+        cache = self._char_cache
+        seen = {} if seen is None else seen
         for word in folded.split():
-            found = cache.get(word)
+            found = cache.get(word) or seen.get(word)
             if found is None:
-                found = tuple(i for g in char_grams(word) if (i := index.get(g)) is not None)
-                if len(cache) >= WORD_CACHE:
-                    cache.clear()
-                cache[word] = found
+                found = seen[word] = self._char_ids(word)
             out.extend(found)
         return out
+
+    def _char_ids(self, word: str) -> tuple[int, ...]:
+        index = self.char.index
+        return tuple(i for g in char_grams(word) if (i := index.get(g)) is not None)
+
+    def common_words(self) -> list[str]:
+        """The model's single-word terms, the most common first (lowest IDF): words of the
+        labelled data it was trained on, so nothing of any parent's."""
+        idf, found = self.word.idf, self.word.index.items()
+        return [t for _, t in sorted((idf[i], t) for t, i in found if " " not in t)]
 
     # -- explanation ----------------------------------------------------------------------
 

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from nlp.assessment import NOT_FLAGGED, Assessment, Evidence
-from nlp.model import ModelFileError, RiskModel, Score, sentence_spans
+from nlp.model import ModelFileError, RiskModel, Score, Seen, sentence_spans
+from nlp.pipeline import warm_tokenizer
 from nlp.rule_detector import (
     BACKSTOP_CATEGORY,
     CHUNK_CHARS,
@@ -70,6 +71,7 @@ class RiskDetector:
             raise ModelFileError("risk model file was trained on other rule features; retrain")
         self.rules = RuleDetector(rules_dir)
         self.nlp = self.rules.nlp
+        warm_tokenizer(self.nlp, self.model.common_words())
         self.version = self.model.version
 
     def assess(self, text: str) -> Assessment:
@@ -98,30 +100,35 @@ class RiskDetector:
             out.append(Assessment(True, severity, (), (), self.version))
         return out
 
-    def _model_score(self, text: str, ruled: Assessment) -> tuple[int, str, Score]:
+    def _model_score(
+        self, text: str, ruled: Assessment, seen: Seen | None = None
+    ) -> tuple[int, str, Score]:
         """The model's score of the text's most worrying part: (offset, part, score).
 
         A long text is also scored in windows of a few sentences: one sentence of disclosure
         in pages about something else would otherwise weigh too little against the rest."""
         values = rule_values(ruled)
         return max(
-            ((o, part, self.model.score(part, values)) for o, part in windows(text)),
+            ((o, part, self.model.score(part, values, seen)) for o, part in windows(text)),
             key=lambda found: found[2].risk,
         )
 
-    def _rule_stands(self, text: str, ruled: Assessment, risk: float) -> bool:
+    def _rule_stands(self, text: str, ruled: Assessment, risk: float, seen: Seen) -> bool:
         """A rule's flag stands when the model gives the text, or one of the rule's matches
         with a sentence either side, at least the floor learnt by cross-validation."""
         if not ruled.flagged:
             return False
         floor = self.model.thresholds["rules_floor"]
-        return risk >= floor or any(self.model.risk(c) >= floor for c in rule_contexts(text, ruled))
+        return risk >= floor or any(
+            self.model.risk(c, seen) >= floor for c in rule_contexts(text, ruled)
+        )
 
     def _judge(self, text: str, ruled: Assessment) -> Assessment:
-        offset, chunk, score = self._model_score(text, ruled)
+        seen: Seen = {}  # this text's words, for its overlapping windows; dropped on return
+        offset, chunk, score = self._model_score(text, ruled, seen)
         limits = self.model.thresholds
         by_model = score.risk >= limits["review"]
-        if not (by_model or self._rule_stands(text, ruled, score.risk)):
+        if not (by_model or self._rule_stands(text, ruled, score.risk, seen)):
             return Assessment(False, None, (), (), self.version)
         if ruled.severity == "immediate" or (
             score.risk >= limits["concern"] and score.immediate >= limits["immediate"]
@@ -136,15 +143,17 @@ class RiskDetector:
             categories = (self.model.category(chunk) or BACKSTOP_CATEGORY,)
         evidence = ruled.evidence
         if by_model:
-            evidence += self._explain(text, offset, chunk, categories[0])
+            evidence += self._explain(text, offset, chunk, categories[0], seen)
         evidence = tuple(sorted(set(evidence), key=lambda e: (e.start, e.end, e.rule)))
         return Assessment(True, severity, categories, evidence, self.version)
 
-    def _explain(self, text: str, offset: int, chunk: str, category: str) -> tuple[Evidence, ...]:
+    def _explain(
+        self, text: str, offset: int, chunk: str, category: str, seen: Seen
+    ) -> tuple[Evidence, ...]:
         """The sentences that carried the model (scored alone), and its weightiest terms in
         them, as spans of the original text."""
         scored = sorted(
-            ((self.model.risk(chunk[s:e]), s, e) for s, e in sentence_spans(chunk)),
+            ((self.model.risk(chunk[s:e], seen), s, e) for s, e in sentence_spans(chunk)),
             reverse=True,
         )
         carrying = [x for x in scored if x[0] >= self.model.thresholds["review"]] or scored[:1]

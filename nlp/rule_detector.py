@@ -12,7 +12,9 @@ are assessed.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from spacy.pipeline import Sentencizer
@@ -42,6 +44,7 @@ class RuleDetector:
     def __init__(self, rules_dir: Path | None = None) -> None:
         self.ruleset: RuleSet = load_rules(rules_dir)
         self.nlp = build_pipeline()
+        self._zone_lock = threading.Lock()
         vocab = self.nlp.vocab
         self._rules = {rule.id: rule for rule in self.ruleset.rules}
         self._cue_kind = {c.id: c.kind for c in self.ruleset.cues}
@@ -96,11 +99,12 @@ class RuleDetector:
                     yield chunk
 
         found: dict[int, list[tuple[Evidence, str]]] = {}
-        docs = self.nlp.pipe(chunks(), batch_size=batch_size, disable=["sentencizer"])
-        for position, doc in enumerate(docs):
-            hits = self._assess_doc(doc, offsets[position], originals[owners[position]])
-            if hits:
-                found.setdefault(owners[position], []).extend(hits)
+        with self._zone():
+            docs = self.nlp.pipe(chunks(), batch_size=batch_size, disable=["sentencizer"])
+            for position, doc in enumerate(docs):
+                hits = self._assess_doc(doc, offsets[position], originals[owners[position]])
+                if hits:
+                    found.setdefault(owners[position], []).extend(hits)
         return [_combine(found.get(i, [])) for i in range(len(originals))]
 
     def rule_ids(self) -> tuple[str, ...]:
@@ -114,11 +118,21 @@ class RuleDetector:
 
         For safeguarding leads and rule authors: shows matches that context silenced too.
         """
-        doc = self.nlp(_as_text(text)[:CHUNK_CHARS])
-        return [
-            (evidence.rule, evidence.text, silenced)
-            for evidence, _severity, silenced in self._assess_doc(doc, 0, doc.text, all_=True)
-        ]
+        with self._zone():
+            doc = self.nlp(_as_text(text)[:CHUNK_CHARS])
+            return [
+                (evidence.rule, evidence.text, silenced)
+                for evidence, _severity, silenced in self._assess_doc(doc, 0, doc.text, all_=True)
+            ]
+
+    @contextmanager
+    def _zone(self) -> Iterator[None]:
+        """spaCy's memory zone around everything made from a text: its strings, lexemes and
+        docs are freed when the block ends, so no word of it stays in the process (nothing of
+        a doc may leave the block: hits are plain strings and offsets). Zones must not nest
+        or overlap, hence the lock (the GIL serialises this work anyway)."""
+        with self._zone_lock, self.nlp.memory_zone():
+            yield
 
     def _assess_doc(self, doc: Doc, offset: int, original: str, all_: bool = False) -> list:
         if not len(doc):
