@@ -248,7 +248,9 @@ class RiskModel:
         cache = self._char_cache
         seen = {} if seen is None else seen
         for word in folded.split():
-            found = cache.get(word) or seen.get(word)
+            found = cache.get(word)
+            if found is None:
+                found = seen.get(word)
             if found is None:
                 found = seen[word] = self._char_ids(word)
             out.extend(found)

@@ -54,8 +54,7 @@ def warm_tokenizer(nlp: Language, words: Sequence[str]) -> int:
     tokenizer = nlp.tokenizer
     tokenizer.max_cache_size = max(tokenizer.max_cache_size, 2 * len(forms))
     specials = tokenizer.rules or {}
-    plain = [f for f in forms if f.isalnum() or (f[:-1].isalnum() and f[:-1] not in specials)]
-    plain = [f for f in plain if f not in specials]
+    plain = [f for f in forms if f.rstrip(",.").isalnum() and not {f, f[:-1]} & specials.keys()]
     for form in set(forms).difference(plain):
         tokenizer(form)
     for start in range(0, len(plain), WARM_BATCH):
