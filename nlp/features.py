@@ -13,6 +13,9 @@ import unicodedata
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u02bc": "'"})
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 CHAR_SIZES = (3, 4, 5)
+# How a word most often stands before a space: bare, or ending a clause. The forms worked out
+# once at start-up (the tokenizer's and the model's caches of the model's own words).
+WORD_ENDINGS = ("", ",", ".")
 
 
 def normalise(text: str) -> str:

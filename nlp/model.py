@@ -23,11 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp.features import char_grams, normalise, word_spans, words
+from nlp.features import WORD_ENDINGS, char_grams, normalise, word_spans, words
 
 FORMAT = 1
 MODEL_FILE = "risk-model.json"
-CACHED_ENDINGS = ("", ",", ".")  # a vocabulary word's forms whose character features are kept
 # Words that carry no meaning alone, left out of the "terms that weighed most" a lead reads.
 FUNCTION_WORDS = frozenset(
     [
@@ -148,7 +147,7 @@ class RiskModel:
         self._char_cache = {
             form: self._char_ids(form)
             for word in self.common_words()
-            for form in (word + end for end in CACHED_ENDINGS)
+            for form in (word + end for end in WORD_ENDINGS)
         }
         # The same numbers as arrays, for scoring: IDF, and each head's weights as a row.
         risk, immediate = self.heads["risk"], self.heads["immediate"]

@@ -19,6 +19,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.vocab import Vocab
 
+from nlp.features import WORD_ENDINGS
 from nlp.lemmas import FACTORY
 from nlp.patterns import Compiled
 
@@ -32,13 +33,12 @@ def build_pipeline() -> Language:
 
 
 WARM_BATCH = 500  # plain forms per tokenizer call when warming
-WARM_SUFFIXES = ("", ",", ".")  # as a word often stands before a space: bare, or ending a clause
 
 
 def warm_forms(words: Sequence[str]) -> list[str]:
     """The whitespace-delimited forms of `words` a text most often holds (as written, with a
     capital first letter, followed by a comma or a full stop), first seen first."""
-    forms = (w + end for word in words for w in (word, word.capitalize()) for end in WARM_SUFFIXES)
+    forms = (w + end for word in words for w in (word, word.capitalize()) for end in WORD_ENDINGS)
     return list(dict.fromkeys(f for f in forms if f.strip() and " " not in f))
 
 
@@ -54,7 +54,8 @@ def warm_tokenizer(nlp: Language, words: Sequence[str]) -> int:
     tokenizer = nlp.tokenizer
     tokenizer.max_cache_size = max(tokenizer.max_cache_size, 2 * len(forms))
     specials = tokenizer.rules or {}
-    plain = [f for f in forms if f.rstrip(",.").isalnum() and not {f, f[:-1]} & specials.keys()]
+    bare = {f: f.rstrip(",.") for f in forms}
+    plain = [f for f, word in bare.items() if word.isalnum() and not {f, word} & specials.keys()]
     for form in set(forms).difference(plain):
         tokenizer(form)
     for start in range(0, len(plain), WARM_BATCH):
