@@ -1,11 +1,18 @@
 """Building TwiML: short sentences in a British voice, a keypad-and-speech Gather for every
-question, and a Dial that never records. Nothing here decides policy; it only speaks."""
+question, and a Dial that never records. Nothing here decides policy; it only speaks.
+
+The documents are built with twilio's verbs and written out here (`render`), character for
+character as twilio's own `to_xml` writes them: that goes through an ElementTree built for the
+purpose, which cost about a tenth of the event loop's time per webhook under load.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from urllib.parse import urlencode
 
+from twilio.twiml import TwiML
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 VOICE = "Polly.Amy"
@@ -80,8 +87,60 @@ def speak_and_hang_up(sentences: Iterable[str]) -> VoiceResponse:
     return response
 
 
+_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_ATTRIBUTE = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "\r": "&#13;",
+        "\n": "&#10;",
+        "\t": "&#09;",
+    }
+)
+
+
+def _attribute(value: object) -> str:
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    return text.translate(_ATTRIBUTE)
+
+
+def _write(node: TwiML, out: list[str]) -> None:
+    """One verb and what it holds, as twilio's TwiML.xml and ElementTree would write it:
+    attributes sorted, booleans in lower case, a string after a child verb is its tail."""
+    out.append("<" + node.name)
+    for name in sorted(node.attrs):
+        out.append(f' {name}="{_attribute(node.attrs[name])}"')
+    value = node.value
+    text = (json.dumps(value) if isinstance(value, dict) else value) if value else None
+    children: list[tuple[TwiML, str | None]] = []
+    for verb in node.verbs:
+        if isinstance(verb, str):
+            if children:
+                children[-1] = (children[-1][0], verb)
+            else:
+                text = verb
+        else:
+            children.append((verb, None))
+    if not text and not children:
+        out.append(" />")
+        return
+    out.append(">")
+    if text:
+        out.append(text.translate(_TEXT))
+    for child, tail in children:
+        _write(child, out)
+        if tail:
+            out.append(tail.translate(_TEXT))
+    out.append("</" + node.name + ">")
+
+
 def render(response: VoiceResponse) -> str:
-    text = response.to_xml()
+    out = [_DECLARATION]
+    _write(response, out)
+    text = "".join(out)
     if "<Record" in text or "record=" in text:  # a last line of defence, never expected
         raise RuntimeError("TwiML must never record a caller")
     return text
