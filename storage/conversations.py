@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -34,8 +34,11 @@ BODY = "messages.body"
 ANSWER = "consent_records.answer"
 _CONVERSATIONS = Conversation.__table__
 _MESSAGES, _PENDING = Message.__table__, PendingItem.__table__
-# built once; the values come with each execution
+# built once; the values (and the key, as a bound parameter) come with each execution
 _INSERT_CONSENT, _INSERT_CONVERSATION = insert(ConsentRecord.__table__), insert(_CONVERSATIONS)
+_INSERT_MESSAGE = insert(_MESSAGES)
+_TOUCH = update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conversation"))
+_UNHOLD = delete(_PENDING).where(_PENDING.c.thread_hash == bindparam("key"))
 
 
 class ConsentRequired(PermissionError):
@@ -80,7 +83,11 @@ class Conversations:
         self._cipher = db.cipher
         self._keys = keys
         self._tallies = tallies
-        self._insert = sqlite_insert if db.is_sqlite else pg_insert
+        insert_once = sqlite_insert if db.is_sqlite else pg_insert
+        # a redelivered turn is stored once, whichever process has it
+        self._insert_turn = insert_once(_MESSAGES).on_conflict_do_nothing(
+            index_elements=["conversation_id", "turn_key"]
+        )
 
     async def open(
         self,
@@ -151,8 +158,8 @@ class Conversations:
                     ]
                     for row, key in zip(rows, turn_keys, strict=False):
                         row["turn_key"] = key
-                    await write(s, insert(_MESSAGES), rows)
-                await write(s, delete(_PENDING).where(_PENDING.c.thread_hash == thread))
+                    await write(s, _INSERT_MESSAGE, rows)
+                await write(s, _UNHOLD, {"key": thread})
                 await self._tallies.count(channel, "consented", session=s)
                 await audit.record(
                     s,
@@ -212,15 +219,11 @@ class Conversations:
         now = utcnow()
         row = self._message(conversation_id, text, direction, author_staff_id, now)
         row["turn_key"], row["outbox_id"] = turn_key, outbox_id
-        changes: dict = {"updated_at": now}
+        changes: dict = {"conversation": conversation_id, "updated_at": now}
         if direction == "in":
             changes.update(last_inbound_at=now, case_closed_at=None)
-        statement = self._insert(_MESSAGES).values(row)
-        if turn_key is not None:  # a redelivered turn is stored once, whichever process has it
-            statement = statement.on_conflict_do_nothing(
-                index_elements=["conversation_id", "turn_key"]
-            )
-        touch, stored = update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == conversation_id), None
+        statement = _INSERT_MESSAGE if turn_key is None else self._insert_turn
+        stored = None
         async with self._db.within(session) as s:
             if reply_to:
                 changes["details_enc"] = await self._details_with(s, conversation_id, reply_to)
@@ -228,10 +231,10 @@ class Conversations:
                 # a SQLite turn, one trip: the message first (its foreign key proves the
                 # conversation is there), then the touch, held for the turn's next trip
                 with contextlib.suppress(IntegrityError):
-                    stored = await s.execute(statement)
-                    await write(s, touch.values(**changes))
-            elif (await s.execute(touch.values(**changes))).rowcount:
-                stored = await s.execute(statement)
+                    stored = await s.execute(statement, row)
+                    await write(s, _TOUCH, changes)
+            elif (await s.execute(_TOUCH, changes)).rowcount:
+                stored = await s.execute(statement, row)
             if stored is None:
                 raise ConsentRequired("no consented conversation with that id")
         return row["id"] if stored.rowcount else None
@@ -257,9 +260,8 @@ class Conversations:
         now = utcnow()
         async with self._db.within(session) as s:
             touched = await s.execute(
-                update(_CONVERSATIONS)
-                .where(_CONVERSATIONS.c.id == conversation_id)
-                .values(callback_requested_at=now, updated_at=now)
+                _TOUCH,
+                {"conversation": conversation_id, "callback_requested_at": now, "updated_at": now},
             )
             if not touched.rowcount:
                 raise ConsentRequired("a call-back needs a consented conversation")
@@ -270,9 +272,8 @@ class Conversations:
     ) -> None:
         async with self._db.within(session) as s:
             touched = await s.execute(
-                update(_CONVERSATIONS)
-                .where(_CONVERSATIONS.c.id == conversation_id)
-                .values(status="closed", updated_at=utcnow())
+                _TOUCH,
+                {"conversation": conversation_id, "status": "closed", "updated_at": utcnow()},
             )
             if not touched.rowcount:
                 raise NotFound(conversation_id)

@@ -13,7 +13,7 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database, Tx, new_id
@@ -27,7 +27,9 @@ PAYLOAD = "pending_items.payload"
 DECLINED = "declined"
 ASKING = "asking_consent"  # the state a hold waits for its answer in (intake.core.states)
 _TABLE = PendingItem.__table__
-_INSERT = insert(_TABLE)  # built once; the values come with each execution
+# built once, the values or key coming with each execution (the hot path of every turn)
+_INSERT = insert(_TABLE)
+_DROP = delete(_TABLE).where(_TABLE.c.thread_hash == bindparam("key"))
 _UNREAD = object()  # `previous` not given: read the row first
 
 BeforePurge = Callable[[AsyncSession, list[HeldItem]], Awaitable[None]]
@@ -71,7 +73,7 @@ class PendingHold:
                 created = previous.created_at or now
                 expires = min(previous.expires_at or expires, expires)
                 merged = {**previous.data, **merged}
-                await write(s, delete(_TABLE).where(_TABLE.c.thread_hash == key))
+                await write(s, _DROP, {"key": key})
             item = HeldItem(
                 id=new_id(),
                 channel=channel,
@@ -128,7 +130,7 @@ class PendingHold:
         (`session`) must call `erase_after_commit` itself."""
         key = self._keys.thread(channel, thread_ref)
         async with self._db.within(session) as s:
-            result = await s.execute(delete(_TABLE).where(_TABLE.c.thread_hash == key))
+            result = await s.execute(_DROP, {"key": key})
             if outcome:
                 await self._tallies.count(channel, outcome, session=s)
         if session is None:
@@ -141,7 +143,7 @@ class PendingHold:
         """`purge` inside the caller's turn, which erases the freed pages after its commit and
         does not ask whether anything was held."""
         key = self._keys.thread(channel, thread_ref)
-        await write(session, delete(_TABLE).where(_TABLE.c.thread_hash == key))
+        await write(session, _DROP, {"key": key})
         if outcome:
             await self._tallies.count(channel, outcome, session=session)
 
@@ -159,10 +161,11 @@ class PendingHold:
         key = self._keys.thread(channel, thread_ref)
         now = utcnow()
         async with self._db.within(session) as s:
-            await write(s, delete(_TABLE).where(_TABLE.c.thread_hash == key))
+            await write(s, _DROP, {"key": key})
             await write(
                 s,
-                insert(_TABLE).values(
+                _INSERT,
+                dict(
                     id=new_id(),
                     channel=str(channel),
                     thread_hash=key,

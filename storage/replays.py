@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Delete, bindparam, delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -27,6 +27,7 @@ _TABLE = WebhookReplay.__table__
 _ANSWER = select(_TABLE.c.body_enc, _TABLE.c.expires_at).where(
     _TABLE.c.request_hash == bindparam("key")
 )
+_FORGET = delete(_TABLE).where(_TABLE.c.call_hash == bindparam("call"))  # the key per execution
 
 
 class WebhookReplays:
@@ -85,15 +86,15 @@ class WebhookReplays:
     async def forget_call(self, call_ref: str, *, session: Tx | None = None) -> int:
         """The call has ended: its answers are no longer needed, nor kept."""
         async with self._db.within(session) as s:
-            gone = await s.execute(self._forget(call_ref))
+            gone = await s.execute(_FORGET, self._forget(call_ref))
         return gone.rowcount
 
     async def forget_in_turn(self, call_ref: str, session: Tx) -> None:
         """`forget_call` inside the caller's turn, not asking how many went."""
-        await write(session, self._forget(call_ref))
+        await write(session, _FORGET, self._forget(call_ref))
 
-    def _forget(self, call_ref: str) -> Delete:
-        return delete(_TABLE).where(_TABLE.c.call_hash == self._keys.of("call", call_ref))
+    def _forget(self, call_ref: str) -> dict[str, str]:
+        return {"call": self._keys.of("call", call_ref)}
 
     async def purge_expired(self) -> int:
         async with self._db.transaction() as session:
