@@ -6,7 +6,8 @@ form posts) drives both, so the ratio is what the gateway's work costs per webho
 
     python -m bench.voice [--calls 50] [--rounds 4] [--repeat 1] [--json]
 
---repeat N measures both sides N times and reports the median run; --json also prints one JSON
+--repeat N measures both sides N times and reports the median of each figure and of the runs'
+ratios (each taken within its run, the targets' measure); --json also prints one JSON
 object as the last line of stdout, for machines (CI, comparisons).
 """
 
@@ -177,8 +178,21 @@ def main(argv: list[str] | None = None) -> None:
     p99 = median["gateway_p99_ms"] / median["bare_p99_ms"]
     label = " (medians)" if args.repeat > 1 else ""
     print(f"ratio gateway/bare{label}: p50 {p50:.2f}x, p99 {p99:.2f}x")
+    # the target's own measure: each run's ratios (both sides measured in that run), their median
+    ratios = {
+        f"median_{q}_ratio": round(
+            statistics.median(r[f"gateway_{q}_ms"] / r[f"bare_{q}_ms"] for r in runs), 3
+        )
+        for q in ("p50", "p99")
+    }
+    if args.repeat > 1:
+        print(
+            f"median of the runs' ratios: p50 {ratios['median_p50_ratio']:.2f}x,"
+            f" p99 {ratios['median_p99_ratio']:.2f}x"
+        )
     if args.json:
-        print(json.dumps({"calls": args.calls, "rounds": args.rounds, **median, "runs": runs}))
+        summary = {"calls": args.calls, "rounds": args.rounds, **median}
+        print(json.dumps({**summary, **ratios, "runs": runs}))
 
 
 if __name__ == "__main__":
