@@ -42,13 +42,15 @@ class TwilioSignature:
     def is_valid(self, path_qs: str, form: MultiDictProxy[str], signature: str | None) -> bool:
         if not signature:
             return False
-        parsed = urlparse(self.url_for(path_qs))
-        # the URL as configured first (what Twilio signs): usually the only one computed
-        candidates = dict.fromkeys((parsed.geturl(), add_port(parsed), remove_port(parsed)))
-        return any(
-            hmac.compare_digest(self._validator.compute_signature(url, form), signature)
-            for url in candidates
-        )
+        url = self.url_for(path_qs)
+        if self._matches(url, form, signature):  # the URL as configured: what Twilio signs
+            return True
+        parsed = urlparse(url)  # else with the port written out, or left out
+        others = dict.fromkeys((add_port(parsed), remove_port(parsed))).keys() - {url}
+        return any(self._matches(other, form, signature) for other in others)
+
+    def _matches(self, url: str, form: MultiDictProxy[str], signature: str) -> bool:
+        return hmac.compare_digest(self._validator.compute_signature(url, form), signature)
 
 
 async def read_signed_form(
