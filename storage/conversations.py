@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +23,8 @@ from storage import audit
 from storage.database import Database, Tx, new_id
 from storage.held import HeldWrites, write
 from storage.keys import LookupKeys
-from storage.tables import ConsentRecord, Conversation, Message, PendingItem
+from storage.pending import DROP_HOLD
+from storage.tables import ConsentRecord, Conversation, Message
 from storage.tallies import Tallies
 from storage.values import Channel, ConsentGiven, Contact, utcnow
 
@@ -33,12 +34,11 @@ DETAILS = "conversations.details"
 BODY = "messages.body"
 ANSWER = "consent_records.answer"
 _CONVERSATIONS = Conversation.__table__
-_MESSAGES, _PENDING = Message.__table__, PendingItem.__table__
+_MESSAGES = Message.__table__
 # built once; the values (and the key, as a bound parameter) come with each execution
 _INSERT_CONSENT, _INSERT_CONVERSATION = insert(ConsentRecord.__table__), insert(_CONVERSATIONS)
 _INSERT_MESSAGE = insert(_MESSAGES)
 _TOUCH = update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conversation"))
-_UNHOLD = delete(_PENDING).where(_PENDING.c.thread_hash == bindparam("key"))
 
 
 class ConsentRequired(PermissionError):
@@ -159,7 +159,7 @@ class Conversations:
                     for row, key in zip(rows, turn_keys, strict=False):
                         row["turn_key"] = key
                     await write(s, _INSERT_MESSAGE, rows)
-                await write(s, _UNHOLD, {"key": thread})
+                await write(s, DROP_HOLD, {"key": thread})
                 await self._tallies.count(channel, "consented", session=s)
                 await audit.record(
                     s,

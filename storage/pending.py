@@ -29,7 +29,8 @@ ASKING = "asking_consent"  # the state a hold waits for its answer in (intake.co
 _TABLE = PendingItem.__table__
 # built once, the values or key coming with each execution (the hot path of every turn)
 _INSERT = insert(_TABLE)
-_DROP = delete(_TABLE).where(_TABLE.c.thread_hash == bindparam("key"))
+# a thread's held item, by its keyed hash (`key`): also what a consent that opens it ends
+DROP_HOLD = delete(_TABLE).where(_TABLE.c.thread_hash == bindparam("key"))
 _UNREAD = object()  # `previous` not given: read the row first
 
 BeforePurge = Callable[[AsyncSession, list[HeldItem]], Awaitable[None]]
@@ -73,7 +74,7 @@ class PendingHold:
                 created = previous.created_at or now
                 expires = min(previous.expires_at or expires, expires)
                 merged = {**previous.data, **merged}
-                await write(s, _DROP, {"key": key})
+                await write(s, DROP_HOLD, {"key": key})
             item = HeldItem(
                 id=new_id(),
                 channel=channel,
@@ -130,7 +131,7 @@ class PendingHold:
         (`session`) must call `erase_after_commit` itself."""
         key = self._keys.thread(channel, thread_ref)
         async with self._db.within(session) as s:
-            result = await s.execute(_DROP, {"key": key})
+            result = await s.execute(DROP_HOLD, {"key": key})
             if outcome:
                 await self._tallies.count(channel, outcome, session=s)
         if session is None:
@@ -143,7 +144,7 @@ class PendingHold:
         """`purge` inside the caller's turn, which erases the freed pages after its commit and
         does not ask whether anything was held."""
         key = self._keys.thread(channel, thread_ref)
-        await write(session, _DROP, {"key": key})
+        await write(session, DROP_HOLD, {"key": key})
         if outcome:
             await self._tallies.count(channel, outcome, session=session)
 
@@ -161,7 +162,7 @@ class PendingHold:
         key = self._keys.thread(channel, thread_ref)
         now = utcnow()
         async with self._db.within(session) as s:
-            await write(s, _DROP, {"key": key})
+            await write(s, DROP_HOLD, {"key": key})
             await write(
                 s,
                 _INSERT,
